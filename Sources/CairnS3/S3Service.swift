@@ -1,0 +1,178 @@
+import CairnCore
+import CairnStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Access keys the server accepts: access key ID → secret.
+public struct Credentials: Sendable {
+    public var secrets: [String: String]
+    public init(_ secrets: [String: String]) { self.secrets = secrets }
+}
+
+/// What one S3 request carries once routed and authenticated.
+struct S3Context {
+    let request: Request
+    let requestID: String
+    let endpoint: Endpoint
+    let query: Query
+    let auth: VerifiedRequest
+    var headers: HTTPFields { request.headers }
+    func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
+}
+
+/// The S3 API over one store: routing, authentication, errors and request logging.
+public final class S3Service: Sendable {
+    let store: Store
+    let region: String
+    let verifier: SigV4Verifier
+    let logger: Logger
+
+    public init(store: Store, region: String, credentials: Credentials, logger: Logger) {
+        self.store = store
+        self.region = region
+        self.logger = logger
+        let secrets = credentials.secrets
+        self.verifier = SigV4Verifier(region: region, secretForAccessKey: { secrets[$0] })
+    }
+
+    /// Largest XML body accepted (DeleteObjects with 1000 long keys fits comfortably).
+    static let maxXMLBody = 4 << 20
+
+    public func handle(_ request: Request) async -> Response {
+        let started = ContinuousClock.now
+        let requestID = (0..<8).map { _ in UInt8.random(in: 0...255) }.hex.uppercased()
+        let rawPath = request.uri.path
+        var response: Response
+        do {
+            response = try await route(request, requestID: requestID)
+        } catch {
+            response = errorResponse(error, request: request, requestID: requestID)
+        }
+        response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
+        response.headers[.server] = "Cairn"
+        let elapsed = ContinuousClock.now - started
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.info("\(request.method.rawValue) \(rawPath) \(response.status.code) \(response.headers[.contentLength] ?? "-") \(String(format: "%.1f", ms))ms", metadata: ["request-id": .string(requestID)])
+        return response
+    }
+
+    private func route(_ request: Request, requestID: String) async throws -> Response {
+        let rawPath = request.uri.path
+        let rawQuery = request.uri.query ?? ""
+        let isAnonymous = request.headers[.authorization] == nil && !rawQuery.contains("X-Amz-Signature=")
+        if isAnonymous && request.method == .get && (rawPath == "/healthz" || rawPath == "/readyz") {
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+
+        // Path-style addressing: /bucket/key. The key is everything after the first '/', exactly.
+        guard rawPath.hasPrefix("/") else { throw S3Error.invalidArgument("The request path must start with '/'.") }
+        let path = rawPath.dropFirst()
+        var bucket: String?, key: String?
+        if !path.isEmpty {
+            let slash = path.firstIndex(of: "/")
+            guard let b = percentDecode(path[..<(slash ?? path.endIndex)]) else { throw S3Error("InvalidURI", .badRequest, "Couldn't parse the specified URI.") }
+            bucket = b
+            if let slash, path.index(after: slash) < path.endIndex {
+                guard let k = percentDecode(path[path.index(after: slash)...]) else { throw S3Error("InvalidURI", .badRequest, "Couldn't parse the specified URI.") }
+                key = k
+            }
+        }
+
+        let auth = try authenticate(request)
+        let query = try Query(raw: rawQuery)
+        let hasCopySource = request.headers[HTTPField.Name("x-amz-copy-source")!] != nil
+        let endpoint = try Endpoint.parse(method: request.method.rawValue, bucket: bucket, key: key, query: query, hasCopySource: hasCopySource)
+        if let bucket, endpoint != .listBuckets {
+            if case .createBucket = endpoint { try validateBucketName(bucket) } else if (try? validateBucketName(bucket)) == nil {
+                // An invalid name cannot exist: answer as S3 does for lookups.
+                throw S3Error(StoreError.noSuchBucket(bucket))
+            }
+        }
+        if let key { try validateKey(key) }
+        let context = S3Context(request: request, requestID: requestID, endpoint: endpoint, query: query, auth: auth)
+        return try await dispatch(context)
+    }
+
+    private func authenticate(_ request: Request) throws -> VerifiedRequest {
+        var headers: [(name: String, value: String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
+        if let authority = request.head.authority { headers.append(("host", authority)) }
+        let sigRequest = SigV4Request(method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query ?? "", headers: headers)
+        return try verifier.verify(sigRequest, now: Date())
+    }
+
+    private func dispatch(_ c: S3Context) async throws -> Response {
+        switch c.endpoint {
+        case .listBuckets: return try listBuckets(c)
+        case .createBucket(let b): return try await createBucket(c, b)
+        case .headBucket(let b): return try headBucket(b)
+        case .deleteBucket(let b): return try await deleteBucket(b)
+        case .getBucketLocation(let b): return try getBucketLocation(b)
+        case .getBucketVersioning(let b): return try getBucketVersioning(b)
+        case .listObjects(let b): return try listObjects(c, b, v2: false)
+        case .listObjectsV2(let b): return try listObjects(c, b, v2: true)
+        case .listMultipartUploads(let b): return try listMultipartUploads(c, b)
+        case .deleteObjects(let b): return try await deleteObjects(c, b)
+        case .putObject(let b, let k): return try await putObject(c, b, k)
+        case .copyObject(let b, let k): return try await copyObject(c, b, k)
+        case .getObject(let b, let k): return try getObject(c, b, k, head: false)
+        case .headObject(let b, let k): return try getObject(c, b, k, head: true)
+        case .deleteObject(let b, let k): return try await deleteObject(b, k)
+        case .createMultipartUpload(let b, let k): return try await createMultipartUpload(c, b, k)
+        case .uploadPart(_, _, let id, let n): return try await uploadPart(c, id, n)
+        case .uploadPartCopy(_, _, let id, let n): return try await uploadPartCopy(c, id, n)
+        case .completeMultipartUpload(let b, let k, let id): return try await completeMultipartUpload(c, b, k, id)
+        case .abortMultipartUpload(_, _, let id): return try await abortMultipartUpload(id)
+        case .listParts(let b, let k, let id): return try listParts(c, b, k, id)
+        case .notImplemented(let what): throw S3Error.notImplemented(what)
+        }
+    }
+
+    private func errorResponse(_ error: any Error, request: Request, requestID: String) -> Response {
+        let s3: S3Error
+        switch error {
+        case let e as S3Error: s3 = e
+        case let e as StoreError: s3 = S3Error(e)
+        case let e as SigV4Error: s3 = S3Error(e)
+        case let e as AWSChunkedError: s3 = S3Error(e.code, .badRequest, e.message)
+        default:
+            logger.error("internal error: \(error)", metadata: ["request-id": .string(requestID)])
+            s3 = S3Error("InternalError", .internalServerError, "We encountered an internal error. Please try again.")
+        }
+        if s3.status.code >= 500 { logger.error("\(s3)", metadata: ["request-id": .string(requestID)]) }
+        var headers: HTTPFields = [.contentType: "application/xml"]
+        if request.method == .head || s3.status == .notModified {
+            headers[.contentLength] = "0"
+            return Response(status: s3.status, headers: headers, body: .init())
+        }
+        let resource = percentDecode(request.uri.path) ?? request.uri.path
+        return Response(status: s3.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: s3.xml(resource: resource, requestID: requestID))))
+    }
+
+    func xmlResponse(_ xml: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/xml"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+
+    func emptyResponse(_ status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentLength] = "0"
+        return Response(status: status, headers: headers, body: .init())
+    }
+}
+
+extension S3Error {
+    init(_ error: SigV4Error) {
+        let status: HTTPResponse.Status
+        switch error.code {
+        case .accessDenied, .invalidAccessKeyId, .signatureDoesNotMatch, .requestTimeTooSkewed: status = .forbidden
+        default: status = .badRequest
+        }
+        self.init(error.code.rawValue, status, error.message)
+    }
+}
+
+let s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"

@@ -1,0 +1,433 @@
+import CairnCore
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The storage engine: packs of content-addressed chunks indexed in LMDB, with buckets, objects and
+/// multipart uploads on top. Layout and ordering rules: storage-layout.md.
+///
+/// Reads run synchronously in LMDB read transactions on the caller's thread; every write goes through the
+/// group committer, which fsyncs the packs a write references before the index transaction that makes
+/// them reachable commits.
+public final class Store: Sendable {
+    public static let formatVersion: UInt32 = 1
+
+    public let directory: URL
+    public let chunkerParameters: ChunkerParameters
+    let environment: Environment
+    let packs: PackStore
+    let committer: GroupCommitter
+    let db: Databases
+    private let lockFile: FileHandle
+
+    struct Databases: Sendable {
+        let meta, buckets, objects, blobs, chunks, md5, uploads, parts: Database
+    }
+
+    /// Opens the store in `directory`, creating it (with `chunker` parameters) when it is new.
+    public static func open(directory: URL, chunker: ChunkerParameters = .standard) throws -> Store {
+        try Store(directory: directory, chunker: chunker)
+    }
+
+    private init(directory: URL, chunker: ChunkerParameters) throws {
+        self.directory = directory
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory.appendingPathComponent("index"), withIntermediateDirectories: true)
+
+        let lockPath = directory.appendingPathComponent("lock").path
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 { throw StoreIOError("open \(lockPath)") }
+        lockFile = FileHandle(fd: fd)
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            throw StoreIOError(message: "the data directory \(directory.path) is in use by another cairn process")
+        }
+
+        environment = try Environment(directory: directory.appendingPathComponent("index").path, mapSize: 1 << 40, maxDatabases: 16)
+        db = Databases(
+            meta: try environment.open("meta"), buckets: try environment.open("buckets"), objects: try environment.open("objects"),
+            blobs: try environment.open("blobs"), chunks: try environment.open("chunks"), md5: try environment.open("md5"),
+            uploads: try environment.open("uploads"), parts: try environment.open("parts"))
+        packs = try PackStore(directory: directory.appendingPathComponent("packs"))
+
+        let db = self.db
+        chunkerParameters = try environment.write { txn in
+            if let v = try txn.get(db.meta, Array("format".utf8)) {
+                let version = try v.decode { try $0.u32() }
+                guard version == Store.formatVersion else {
+                    throw StoreIOError(message: "store format \(version) is not supported (this cairn reads format \(Store.formatVersion))")
+                }
+                guard let p = try txn.get(db.meta, Array("chunker".utf8)) else { throw DecodeError(what: "meta/chunker missing") }
+                return try p.decode { r in
+                    try r.version(1, "chunker")
+                    return ChunkerParameters(minSize: Int(try r.u32()), averageSize: Int(try r.u32()), maxSize: Int(try r.u32()), normalization: Int(try r.u8()))
+                }
+            }
+            var f = ByteWriter(); f.u32(Store.formatVersion)
+            var c = ByteWriter(); c.u8(1); c.u32(UInt32(chunker.minSize)); c.u32(UInt32(chunker.averageSize)); c.u32(UInt32(chunker.maxSize)); c.u8(UInt8(chunker.normalization))
+            try txn.put(db.meta, Array("format".utf8), f.bytes)
+            try txn.put(db.meta, Array("chunker".utf8), c.bytes)
+            return chunker
+        }
+        committer = GroupCommitter(environment: environment, packs: packs)
+    }
+
+    /// Drains pending writes and stops the writer thread. Acknowledged writes are already durable.
+    public func close() {
+        committer.stop()
+    }
+
+    // MARK: Chunks and blobs
+
+    func chunkLocation(_ digest: [UInt8]) throws -> ChunkLocation? {
+        try environment.read { txn in try txn.get(db.chunks, digest).map(ChunkLocation.decode) }
+    }
+
+    public func makeBlobWriter(checksums: Set<ChecksumAlgorithm> = []) -> BlobWriter { BlobWriter(store: self, checksums: checksums) }
+    public func makeChunkReader() -> ChunkReader { ChunkReader(store: self) }
+
+    public func blob(_ sha256: [UInt8]) throws -> BlobRecord? {
+        try environment.read { txn in try txn.get(db.blobs, sha256).map { try BlobRecord.decode(sha256: sha256, $0) } }
+    }
+
+    /// Index writes that make an ingested blob's chunks and the blob itself reachable.
+    private func commitBlob(_ txn: Transaction, sha256: [UInt8], md5: [UInt8], size: UInt64, chunks: ChunkList,
+                            newChunks: [(digest: [UInt8], location: ChunkLocation)]) throws {
+        for (digest, location) in newChunks {
+            // Another writer may have stored the same chunk meanwhile; the first location wins and
+            // this record becomes garbage in its pack.
+            try txn.put(db.chunks, digest, location.encode(), onlyIfAbsent: true)
+        }
+        let record = BlobRecord(sha256: sha256, size: size, md5: md5, chunks: chunks)
+        try txn.put(db.blobs, sha256, record.encode(), onlyIfAbsent: true)
+        try txn.put(db.md5, md5, sha256)
+    }
+
+    // MARK: Buckets
+
+    public func createBucket(_ name: String) async throws {
+        let db = self.db
+        try await committer.write { txn in
+            let record = BucketRecord(name: name, created: Date())
+            guard try txn.put(db.buckets, Array(name.utf8), record.encode(), onlyIfAbsent: true) else {
+                throw StoreError.bucketAlreadyOwnedByYou(name)
+            }
+        }
+    }
+
+    public func deleteBucket(_ name: String) async throws {
+        let db = self.db
+        try await committer.write { txn in
+            guard try txn.contains(db.buckets, Array(name.utf8)) else { throw StoreError.noSuchBucket(name) }
+            var empty = true
+            let prefix = Keys.object(name, "")
+            try txn.scan(db.objects, from: prefix) { key, _ in
+                empty = !key.starts(with: prefix)
+                return false
+            }
+            guard empty else { throw StoreError.bucketNotEmpty(name) }
+            // Open multipart uploads die with their bucket.
+            var uploads: [String] = []
+            try txn.scan(db.uploads, from: []) { key, value in
+                let id = String(decoding: key, as: UTF8.self)
+                if let u = try? UploadRecord.decode(id: id, Array(value)), u.bucket == name { uploads.append(id) }
+                return true
+            }
+            for id in uploads { try self.deleteUpload(txn, id) }
+            try txn.delete(db.buckets, Array(name.utf8))
+        }
+    }
+
+    public func bucket(_ name: String) throws -> BucketRecord? {
+        try environment.read { txn in try txn.get(db.buckets, Array(name.utf8)).map { try BucketRecord.decode(name: name, $0) } }
+    }
+
+    public func listBuckets() throws -> [BucketRecord] {
+        try environment.read { txn in
+            var result: [BucketRecord] = []
+            try txn.scan(db.buckets, from: []) { key, value in
+                result.append(try BucketRecord.decode(name: String(decoding: key, as: UTF8.self), Array(value)))
+                return true
+            }
+            return result
+        }
+    }
+
+    // MARK: Objects
+
+    /// A precondition evaluated atomically with the write.
+    public enum WriteCondition: Sendable {
+        case none
+        /// `If-None-Match: *`: fail when the key exists.
+        case mustNotExist
+        /// `If-Match: etag`: fail unless the current object has this ETag.
+        case etagMatches(String)
+    }
+
+    private func checkCondition(_ txn: Transaction, _ key: [UInt8], _ condition: WriteCondition) throws {
+        switch condition {
+        case .none: return
+        case .mustNotExist:
+            if try txn.contains(db.objects, key) { throw StoreError.preconditionFailed }
+        case .etagMatches(let etag):
+            guard let v = try txn.get(db.objects, key), try ObjectRecord.decode(v).etag == etag else { throw StoreError.preconditionFailed }
+        }
+    }
+
+    public func object(bucket: String, key: String) throws -> ObjectRecord? {
+        try environment.read { txn in try txn.get(db.objects, Keys.object(bucket, key)).map(ObjectRecord.decode) }
+    }
+
+    /// Makes an ingested blob visible as `bucket/key`.
+    @discardableResult
+    public func putObject(bucket: String, key: String, blob: IngestedBlob, headers: StoredHeaders, checksums: [StoredChecksum],
+                          condition: WriteCondition = .none) async throws -> ObjectRecord {
+        let record = ObjectRecord(blob: blob.sha256, size: blob.size, md5: blob.md5, etag: blob.md5.hex, modified: Date(),
+                                  headers: headers, checksums: checksums, partSizes: [])
+        let db = self.db
+        return try await committer.write(syncing: blob.packs) { txn in
+            guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
+            let k = Keys.object(bucket, key)
+            try self.checkCondition(txn, k, condition)
+            try self.commitBlob(txn, sha256: blob.sha256, md5: blob.md5, size: blob.size, chunks: blob.chunks, newChunks: blob.newChunks)
+            try txn.put(db.objects, k, record.encode())
+            return record
+        }
+    }
+
+    /// Points `bucket/key` at an existing blob (CopyObject: no bytes move).
+    @discardableResult
+    public func copyObject(from source: ObjectRecord, toBucket bucket: String, key: String, headers: StoredHeaders,
+                           condition: WriteCondition = .none) async throws -> ObjectRecord {
+        var copy = source
+        copy.modified = Date()
+        copy.headers = headers
+        copy.etag = source.md5.hex
+        copy.partSizes = []
+        copy.checksums = source.checksums.filter { !$0.isComposite }
+        let record = copy
+        let db = self.db
+        return try await committer.write { txn in
+            guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
+            guard try txn.contains(db.blobs, source.blob) else { throw StoreError.missingChunk(source.blob.hex) }
+            let k = Keys.object(bucket, key)
+            try self.checkCondition(txn, k, condition)
+            try txn.put(db.objects, k, record.encode())
+            return record
+        }
+    }
+
+    /// Deletes `bucket/key` (absent keys are not an error, as in S3).
+    public func deleteObject(bucket: String, key: String) async throws {
+        try await deleteObjects(bucket: bucket, keys: [key])
+    }
+
+    public func deleteObjects(bucket: String, keys: [String]) async throws {
+        let db = self.db
+        try await committer.write { txn in
+            guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
+            for key in keys { try txn.delete(db.objects, Keys.object(bucket, key)) }
+        }
+    }
+
+    public struct Listing: Sendable {
+        public var objects: [(key: String, record: ObjectRecord)] = []
+        public var commonPrefixes: [String] = []
+        public var isTruncated = false
+        /// The last key or common prefix returned: where the next page starts after.
+        public var last: String?
+    }
+
+    /// Lists keys in UTF-8 byte order after `startAfter`, rolling keys up to the first `delimiter`
+    /// after `prefix` into common prefixes. Whole subtrees under a common prefix are skipped with one seek.
+    public func list(bucket: String, prefix: String, delimiter: String?, startAfter: String?, maxKeys: Int) throws -> Listing {
+        let bucketPrefix = Keys.object(bucket, "")
+        let prefixBytes = Array(prefix.utf8)
+        let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        let afterBytes = startAfter.map { Array($0.utf8) }
+        var listing = Listing()
+        var count = 0
+        var seek = bucketPrefix + prefixBytes
+        if let after = afterBytes, prefixBytes.lexicographicallyPrecedes(after) { seek = bucketPrefix + after }
+        try environment.read { txn in
+            guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
+            var done = false
+            while !done {
+                var nextSeek: [UInt8]?
+                try txn.scan(db.objects, from: seek) { rawKey, value in
+                    guard rawKey.starts(with: bucketPrefix) else { done = true; return false }
+                    let key = Array(rawKey[bucketPrefix.count...])
+                    guard key.starts(with: prefixBytes) else { done = true; return false }
+                    if let after = afterBytes, !after.lexicographicallyPrecedes(key) { return true }
+                    var commonPrefix: [UInt8]?
+                    if let d = delimiterBytes, let r = firstRange(of: d, in: key, from: prefixBytes.count) {
+                        commonPrefix = Array(key[..<r.upperBound])
+                    }
+                    if let cp = commonPrefix, let after = afterBytes, cp == after || after.starts(with: cp) {
+                        // A page ended at or inside this common prefix: skip the rest of it.
+                        nextSeek = bucketPrefix + cp + [0xff]
+                        return false
+                    }
+                    if count == maxKeys {
+                        listing.isTruncated = true
+                        done = true
+                        return false
+                    }
+                    count += 1
+                    if let cp = commonPrefix {
+                        let s = String(decoding: cp, as: UTF8.self)
+                        listing.commonPrefixes.append(s)
+                        listing.last = s
+                        nextSeek = bucketPrefix + cp + [0xff]  // UTF-8 never contains 0xff: this skips the subtree
+                        return false
+                    }
+                    let s = String(decoding: key, as: UTF8.self)
+                    listing.objects.append((s, try ObjectRecord.decode(Array(value))))
+                    listing.last = s
+                    return true
+                }
+                if let nextSeek { seek = nextSeek } else { done = true }
+            }
+        }
+        return listing
+    }
+
+    // MARK: Multipart uploads
+
+    public func createUpload(bucket: String, key: String, headers: StoredHeaders, checksumAlgorithm: ChecksumAlgorithm?) async throws -> UploadRecord {
+        let id = (0..<16).map { _ in UInt8.random(in: 0...255) }.hex
+        let record = UploadRecord(id: id, bucket: bucket, key: key, created: Date(), headers: headers, checksumAlgorithm: checksumAlgorithm)
+        let db = self.db
+        try await committer.write { txn in
+            guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
+            try txn.put(db.uploads, Array(id.utf8), record.encode())
+        }
+        return record
+    }
+
+    public func upload(_ id: String) throws -> UploadRecord? {
+        try environment.read { txn in try txn.get(db.uploads, Array(id.utf8)).map { try UploadRecord.decode(id: id, $0) } }
+    }
+
+    @discardableResult
+    public func putPart(uploadID: String, number: Int, blob: IngestedBlob, checksums: [StoredChecksum]) async throws -> PartRecord {
+        let part = PartRecord(number: number, size: blob.size, md5: blob.md5, modified: Date(), checksums: checksums, chunks: blob.chunks)
+        let db = self.db
+        return try await committer.write(syncing: blob.packs) { txn in
+            guard try txn.contains(db.uploads, Array(uploadID.utf8)) else { throw StoreError.noSuchUpload(uploadID) }
+            for (digest, location) in blob.newChunks { try txn.put(db.chunks, digest, location.encode(), onlyIfAbsent: true) }
+            try txn.put(db.parts, Keys.part(uploadID, number), part.encode())
+            return part
+        }
+    }
+
+    public func parts(uploadID: String) throws -> [PartRecord] {
+        try environment.read { txn in try self.parts(txn, uploadID) }
+    }
+
+    private func parts(_ txn: Transaction, _ uploadID: String) throws -> [PartRecord] {
+        let prefix = Array(uploadID.utf8) + [0]
+        var result: [PartRecord] = []
+        try txn.scan(db.parts, from: prefix) { key, value in
+            guard key.starts(with: prefix), key.count == prefix.count + 4 else { return false }
+            let number = key[prefix.count...].reduce(0) { $0 << 8 | Int($1) }
+            result.append(try PartRecord.decode(number: number, Array(value)))
+            return true
+        }
+        return result
+    }
+
+    private func deleteUpload(_ txn: Transaction, _ id: String) throws {
+        for part in try parts(txn, id) { try txn.delete(db.parts, Keys.part(id, part.number)) }
+        try txn.delete(db.uploads, Array(id.utf8))
+    }
+
+    public func abortUpload(_ id: String) async throws {
+        try await committer.write { txn in
+            guard try txn.contains(self.db.uploads, Array(id.utf8)) else { throw StoreError.noSuchUpload(id) }
+            try self.deleteUpload(txn, id)
+        }
+    }
+
+    public func uploads(bucket: String) throws -> [UploadRecord] {
+        try environment.read { txn in
+            var result: [UploadRecord] = []
+            try txn.scan(db.uploads, from: []) { key, value in
+                let u = try UploadRecord.decode(id: String(decoding: key, as: UTF8.self), Array(value))
+                if u.bucket == bucket { result.append(u) }
+                return true
+            }
+            return result
+        }
+    }
+
+    public static let minimumPartSize: UInt64 = 5 << 20
+
+    /// Validates the client's part list, hashes the whole content (S3 does not need it, but every blob in
+    /// Cairn is addressed by its sha256 and findable by md5), and makes the object visible.
+    public func completeUpload(_ id: String, parts requested: [(number: Int, etag: String)], condition: WriteCondition = .none,
+                               headers extraChecks: [StoredChecksum] = []) async throws -> ObjectRecord {
+        guard let upload = try upload(id) else { throw StoreError.noSuchUpload(id) }
+        let stored = Dictionary(try parts(uploadID: id).map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
+        var chosen: [PartRecord] = []
+        var previous = 0
+        for (number, etag) in requested {
+            guard number > previous else { throw StoreError.invalidPartOrder }
+            previous = number
+            let clean = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            guard let part = stored[number], part.etag == clean.lowercased() else {
+                throw StoreError.invalidPart("part \(number)")
+            }
+            chosen.append(part)
+        }
+        guard !chosen.isEmpty else { throw StoreError.invalidPart("no parts") }
+        for part in chosen.dropLast() where part.size < Store.minimumPartSize { throw StoreError.entityTooSmall(part: part.number) }
+
+        let chunks = chosen.reduce(into: ChunkList()) { $0.append(contentsOf: $1.chunks) }
+        let md5 = Hasher(.md5), sha256 = Hasher(.sha256)
+        let reader = makeChunkReader()
+        for i in 0..<chunks.count {
+            let bytes = try reader.read(chunks.digest(at: i))
+            md5.update(bytes)
+            sha256.update(bytes)
+        }
+        let whole = (md5: md5.finalize(), sha256: sha256.finalize())
+        let etagHasher = Hasher(.md5)
+        for part in chosen { etagHasher.update(part.md5) }
+        var checksums: [StoredChecksum] = []
+        if let algorithm = upload.checksumAlgorithm ?? chosen.first?.checksums.first?.algorithm {
+            // A composite checksum (checksum of the parts' checksums, "-N"), as S3 reports for multipart uploads.
+            let values = chosen.compactMap { $0.checksums.first { $0.algorithm == algorithm }.flatMap { base64Decode($0.value) } }
+            if values.count == chosen.count {
+                let c = ChecksumComputer(algorithm)
+                for v in values { v.withUnsafeBytes { c.update($0) } }
+                checksums.append(StoredChecksum(algorithm: algorithm, value: "\(base64Encode(c.finalize()))-\(chosen.count)"))
+            }
+        }
+        let size = chunks.totalLength
+        let record = ObjectRecord(blob: whole.sha256, size: size, md5: whole.md5, etag: "\(etagHasher.finalize().hex)-\(chosen.count)",
+                                  modified: Date(), headers: upload.headers, checksums: checksums, partSizes: chosen.map(\.size))
+        let db = self.db
+        return try await committer.write { txn in
+            guard try txn.contains(db.uploads, Array(id.utf8)) else { throw StoreError.noSuchUpload(id) }
+            guard try txn.contains(db.buckets, Array(upload.bucket.utf8)) else { throw StoreError.noSuchBucket(upload.bucket) }
+            let k = Keys.object(upload.bucket, upload.key)
+            try self.checkCondition(txn, k, condition)
+            try self.commitBlob(txn, sha256: whole.sha256, md5: whole.md5, size: size, chunks: chunks, newChunks: [])
+            try txn.put(db.objects, k, record.encode())
+            try self.deleteUpload(txn, id)
+            return record
+        }
+    }
+}
+
+private func firstRange(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Range<Int>? {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+    var i = start
+    while i + needle.count <= haystack.count {
+        if haystack[i] == needle[0] && haystack[i..<i + needle.count].elementsEqual(needle) { return i..<i + needle.count }
+        i += 1
+    }
+    return nil
+}

@@ -1,0 +1,33 @@
+/// Errors of the store's operations. The S3 layer maps each to its S3 error code.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case noSuchBucket(String)
+    case bucketAlreadyOwnedByYou(String)
+    case bucketNotEmpty(String)
+    case noSuchKey(bucket: String, key: String)
+    case preconditionFailed
+    case noSuchUpload(String)
+    case invalidPart(String)
+    case invalidPartOrder
+    case entityTooSmall(part: Int)
+    /// A chunk's bytes do not hash to its address, or its record is unreadable: never served.
+    case corruptChunk(String)
+    case missingChunk(String)
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case .noSuchBucket(let b): return "The specified bucket does not exist: \(b)"
+        case .bucketAlreadyOwnedByYou(let b): return "Your previous request to create the named bucket succeeded and you already own it: \(b)"
+        case .bucketNotEmpty(let b): return "The bucket you tried to delete is not empty: \(b)"
+        case .noSuchKey(let b, let k): return "The specified key does not exist: \(b)/\(k)"
+        case .preconditionFailed: return "At least one of the pre-conditions you specified did not hold"
+        case .noSuchUpload(let id): return "The specified multipart upload does not exist: \(id)"
+        case .invalidPart(let why): return "One or more of the specified parts could not be found or did not match: \(why)"
+        case .invalidPartOrder: return "The list of parts was not in ascending order. Parts must be ordered by part number."
+        case .entityTooSmall(let part): return "Your proposed upload is smaller than the minimum allowed object size (part \(part))."
+        case .corruptChunk(let d): return "stored chunk \(d) is corrupt; the object cannot be served"
+        case .missingChunk(let d): return "stored chunk \(d) is missing from the index"
+        case .shuttingDown: return "the server is shutting down"
+        }
+    }
+}

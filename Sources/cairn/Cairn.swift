@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Cairn: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Content-addressed artifact store with an S3-compatible API.",
+        subcommands: [Serve.self])
+}

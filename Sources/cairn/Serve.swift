@@ -1,0 +1,91 @@
+import ArgumentParser
+import CairnCore
+import CairnS3
+import CairnStore
+import Foundation
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the S3-compatible server.")
+
+    @Option(help: "Data directory (created if missing).")
+    var data: String = "./data"
+
+    @Option(help: "Listen address HOST:PORT.")
+    var address: String = "127.0.0.1:9000"
+
+    @Option(help: "Region reported to clients and required in signatures.")
+    var region: String = "us-east-1"
+
+    @Option(name: .customLong("keys-file"), help: "File with one 'ACCESS_KEY_ID SECRET_ACCESS_KEY' pair per line ('#' comments).")
+    var keysFile: String?
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve https.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        _ = try parseAddress()
+    }
+
+    private func parseAddress() throws -> (String, Int) {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--address must be HOST:PORT, got \(address)")
+        }
+        return (String(address[..<colon]), port)
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "cairn")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        var secrets: [String: String] = [:]
+        let env = ProcessInfo.processInfo.environment
+        if let id = env["CAIRN_ACCESS_KEY_ID"], let secret = env["CAIRN_SECRET_ACCESS_KEY"], !id.isEmpty, !secret.isEmpty {
+            secrets[id] = secret
+        }
+        if let keysFile {
+            secrets.merge(try loadKeysFile(keysFile)) { _, new in new }
+        }
+        if secrets.isEmpty {
+            secrets[devAccessKey] = devSecretKey
+            print("""
+                No credentials configured (CAIRN_ACCESS_KEY_ID / CAIRN_SECRET_ACCESS_KEY or --keys-file): using dev credentials
+                  AWS_ACCESS_KEY_ID=\(devAccessKey)
+                  AWS_SECRET_ACCESS_KEY=\(devSecretKey)
+                """)
+        }
+
+        let (host, port) = try parseAddress()
+        let directory = URL(fileURLWithPath: data)
+        let store = try Store.open(directory: directory)
+        logger.info("store opened at \(directory.path) (format \(Store.formatVersion), chunks \(store.chunkerParameters.minSize)/\(store.chunkerParameters.averageSize)/\(store.chunkerParameters.maxSize))")
+        let configuration = ServerConfiguration(host: host, port: port, region: region, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey)
+        try await runServer(store: store, credentials: Credentials(secrets), configuration: configuration, logger: logger)
+    }
+}
+
+let devAccessKey = "cairn-dev"
+let devSecretKey = "cairn-dev-secret-key"
+
+/// Reads `ACCESS_KEY_ID SECRET_ACCESS_KEY` pairs, one per line; blank lines and `#` comments are skipped.
+func loadKeysFile(_ path: String) throws -> [String: String] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    var keys: [String: String] = [:]
+    for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+        let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard fields.count == 2 else { throw ValidationError("\(path):\(n + 1): expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY'") }
+        keys[String(fields[0])] = String(fields[1])
+    }
+    return keys
+}
