@@ -26,9 +26,11 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Header-only CPU feature helpers (CRC32C with SSE4.2, chosen at run time).
+        .systemLibrary(name: "CCairnAccel"),
 
         // Values and pure algorithms: digests, checksums, chunker, SigV4, aws-chunked, XML, zstd.
-        .target(name: "CairnCore", dependencies: ["CCrypto", "CZstd"], swiftSettings: swiftSettings),
+        .target(name: "CairnCore", dependencies: ["CCrypto", "CZstd", "CCairnAccel"], swiftSettings: swiftSettings),
         // The engine: LMDB index, pack files, buckets/objects/uploads.
         .target(name: "CairnStore", dependencies: [
             "CairnCore", "CLMDB",
@@ -55,5 +57,6 @@ let package = Package(
 
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnStore", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3"], swiftSettings: swiftSettings),
     ]
 )

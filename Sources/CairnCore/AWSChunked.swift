@@ -59,7 +59,7 @@ public struct AWSChunkedDecoder {
     private var state: State = .sizeLine
     private var line: [UInt8] = []
     private var remaining = 0
-    private var expectedChunkSignature = ""
+    private var providedChunkSignature = ""
     private var previousSignature: String
     private var hasher: Hasher?
     private var trailers: [(name: String, value: String)] = []
@@ -204,6 +204,9 @@ public struct AWSChunkedDecoder {
             guard let v = Self.hexValue(c) else {
                 throw AWSChunkedError(code: AWSChunkedError.invalidChunkSize, message: "invalid chunk size")
             }
+            guard size <= (Int.max >> 4) else {
+                throw AWSChunkedError(code: AWSChunkedError.invalidChunkSize, message: "chunk size exceeds the maximum of \(maxChunkSize) bytes")
+            }
             size = size << 4 | v
             guard size <= maxChunkSize else {
                 throw AWSChunkedError(code: AWSChunkedError.invalidChunkSize, message: "chunk size exceeds the maximum of \(maxChunkSize) bytes")
@@ -225,7 +228,7 @@ public struct AWSChunkedDecoder {
             guard let signature, Self.isSignatureHex(signature) else {
                 throw AWSChunkedError(code: AWSChunkedError.signatureDoesNotMatch, message: "missing or malformed chunk-signature")
             }
-            expectedChunkSignature = String(decoding: signature, as: UTF8.self)
+            providedChunkSignature = String(decoding: signature, as: UTF8.self)
         }
         if size == 0 {
             if signing != nil { hasher = Hasher(.sha256) }
@@ -243,7 +246,7 @@ public struct AWSChunkedDecoder {
         hasher = nil
         let expected = SigV4.chunkSignature(context: signing, previousSignature: previousSignature,
                                             chunkSHA256Hex: h.finalize().hex)
-        guard SigV4.constantTimeEquals(expected, expectedChunkSignature) else {
+        guard SigV4.constantTimeEquals(expected, providedChunkSignature) else {
             throw AWSChunkedError(code: AWSChunkedError.signatureDoesNotMatch,
                                   message: "The chunk signature we calculated does not match the signature you provided.")
         }

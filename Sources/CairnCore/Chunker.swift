@@ -21,7 +21,7 @@
 /// **Masks.** `Chunker.maskTable[k]` is the mask with k one-bits (k = 0...48), at bit positions
 /// `63 - floor(j * 48 / k)` for j = 0..<k (bit 0 = least significant), i.e. spread evenly over bits
 /// 16...63 — the bits of the Gear hash that depend on the most recent 17...64 bytes. With
-/// `bits = floor(log2(averageSize))` and normalization level `n`:
+/// `bits = floor(log2(averageSize))` (0 if averageSize ≤ 0) and normalization level `n`:
 ///
 ///     smallMask = maskTable[clamp(bits + n, 0, 48)]   // stricter, used before the normal size
 ///     largeMask = maskTable[clamp(bits - n, 0, 48)]   // looser, used from the normal size on
@@ -33,7 +33,8 @@
 /// at offset 0 of a buffer of `count` bytes, with `end = min(count, max)`: for i = min, min+1, ..., end-1,
 /// update the hash with byte i, then if `hash & mask == 0` the chunk is bytes 0...i (length i + 1), where
 /// mask = smallMask while i < normal and largeMask from i = normal on. If no i qualifies, the chunk has
-/// length max when count ≥ max, else it is the (final) rest of the data. The next chunk starts right after.
+/// length max when count ≥ max, else it is the (final) rest of the data. The next chunk starts right after,
+/// with the hash reset to 0. Content-defined chunks are therefore between min + 1 and max bytes long.
 public struct ChunkerParameters: Sendable, Codable, Equatable {
     public var minSize: Int
     public var averageSize: Int
@@ -60,6 +61,8 @@ public struct ChunkerParameters: Sendable, Codable, Equatable {
     }
 }
 
+/// FastCDC chunker; see `ChunkerParameters` for the exact, frozen definition of the boundaries.
+/// Stateless and thread-safe.
 public struct Chunker: Sendable {
     public let parameters: ChunkerParameters
     /// Effective sizes: max = max(maxSize, 1); min = clamp(minSize, 0, max); normal = clamp(averageSize, min, max).

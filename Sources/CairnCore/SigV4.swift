@@ -242,7 +242,7 @@ public struct SigV4Verifier: Sendable {
         guard authorization.count == 1 else { throw malformed("multiple Authorization headers.") }
         let auth = SigV4.trimmed(authorization[0])
         let algorithm = "AWS4-HMAC-SHA256"
-        guard auth.hasPrefix(algorithm + " ") || auth.hasPrefix(algorithm + ",") else {
+        guard auth == algorithm || auth.hasPrefix(algorithm + " ") || auth.hasPrefix(algorithm + ",") else {
             if auth.hasPrefix("AWS ") { throw SigV4Error(.invalidRequest, SigV4.unsupportedMechanismMessage) }
             throw SigV4Error(.invalidArgument, "Unsupported Authorization Type")
         }

@@ -38,6 +38,9 @@ public final class S3Service: Sendable {
         self.verifier = SigV4Verifier(region: region, secretForAccessKey: { secrets[$0] })
     }
 
+    /// Largest request header section accepted (S3 allows 8 KB of user metadata; signatures add little).
+    static let maxHeaderBytes = 64 << 10
+
     /// Largest XML body accepted (DeleteObjects with 1000 long keys fits comfortably).
     static let maxXMLBody = 4 << 20
 
@@ -62,6 +65,11 @@ public final class S3Service: Sendable {
     private func route(_ request: Request, requestID: String) async throws -> Response {
         let rawPath = request.uri.path
         let rawQuery = request.uri.query ?? ""
+        let headerBytes = request.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+        guard headerBytes <= Self.maxHeaderBytes else {
+            throw S3Error("RequestHeaderSectionTooLarge", .badRequest, "Your request header section exceeds the maximum allowed size.",
+                          extra: [("MaxSizeAllowed", String(Self.maxHeaderBytes))])
+        }
         let isAnonymous = request.headers[.authorization] == nil && !rawQuery.contains("X-Amz-Signature=")
         if isAnonymous && request.method == .get && (rawPath == "/healthz" || rawPath == "/readyz") {
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))

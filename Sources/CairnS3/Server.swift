@@ -56,7 +56,9 @@ public func runServer(store: Store, credentials: Credentials, configuration: Ser
     let http1 = HTTP1Channel.Configuration(
         additionalChannelHandlers: [ContinueHandler()],
         idleTimeout: .seconds(300),
-        httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 << 10, maxHeaderListSize: 256 << 10, maxHeaderFieldCount: 500))
+        // Generous parser limits so that an oversized header section gets a proper S3 error from the
+        // handler (RequestHeaderSectionTooLarge) instead of a bare 400; beyond these the parser answers 400.
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: 4 << 20, maxHeaderListSize: 4 << 20, maxHeaderFieldCount: 1000))
     var server: HTTPServerBuilder = .http1(configuration: http1)
     var secure = false
     if let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {

@@ -56,9 +56,13 @@ final class GroupCommitter: @unchecked Sendable {  // queue guarded by `conditio
         condition.unlock()
     }
 
-    /// Finishes queued jobs, then stops the thread.
+    /// Finishes queued jobs, then stops the thread. Later calls return at once.
     func stop() {
         condition.lock()
+        if stopping {
+            condition.unlock()
+            return
+        }
         stopping = true
         condition.signal()
         condition.unlock()

@@ -158,6 +158,13 @@ struct Transaction {
         if rc != MDB_NOTFOUND { try check(rc, "cursor_get") }
     }
 
+    /// Number of entries in `db`.
+    func count(_ db: Database) throws -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(txn, db.dbi, &stat), "stat")
+        return stat.ms_entries
+    }
+
     /// Runs `body` in a nested transaction: its changes are undone if it throws, the parent's are kept.
     func nested<T>(_ body: (Transaction) throws -> T) throws -> T {
         var child: OpaquePointer?

@@ -76,7 +76,26 @@ public final class Store: Sendable {
     /// Drains pending writes and stops the writer thread. Acknowledged writes are already durable.
     public func close() {
         committer.stop()
+        flock(lockFile.fd, LOCK_UN)
     }
+
+    /// Entry counts of the index, for status reports and tests.
+    public struct Statistics: Sendable, Equatable {
+        public var buckets, objects, blobs, chunks, uploads, parts: Int
+    }
+
+    public func statistics() throws -> Statistics {
+        try environment.read { txn in
+            Statistics(buckets: try txn.count(db.buckets), objects: try txn.count(db.objects), blobs: try txn.count(db.blobs),
+                       chunks: try txn.count(db.chunks), uploads: try txn.count(db.uploads), parts: try txn.count(db.parts))
+        }
+    }
+
+    /// The location of a chunk in the packs, if the index has it.
+    public func locateChunk(_ digest: [UInt8]) throws -> ChunkLocation? { try chunkLocation(digest) }
+
+    /// The path of a pack file (for tools and tests).
+    public func packPath(_ id: UInt64) -> String { packs.path(id) }
 
     // MARK: Chunks and blobs
 

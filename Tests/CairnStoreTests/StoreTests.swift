@@ -1,0 +1,254 @@
+import CairnCore
+import CairnStore
+import Foundation
+import Testing
+
+/// A store in a fresh temporary directory, removed afterwards.
+final class TemporaryStore {
+    let directory: URL
+    var store: Store!
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-test-\(UUID().uuidString)")
+        store = try Store.open(directory: directory)
+    }
+
+    func reopen() throws {
+        store.close()
+        store = nil  // LMDB forbids opening one environment twice in a process
+        store = try Store.open(directory: directory)
+    }
+
+    deinit {
+        store.close()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift64*), so failures reproduce.
+func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed | 1
+    var out = [UInt8](repeating: 0, count: count)
+    var i = 0
+    while i < count {
+        state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+        var v = state &* 0x2545F4914F6CDD1D
+        for _ in 0..<8 where i < count { out[i] = UInt8(truncatingIfNeeded: v); v >>= 8; i += 1 }
+    }
+    return out
+}
+
+func ingest(_ store: Store, _ bytes: [UInt8], checksums: Set<ChecksumAlgorithm> = []) throws -> IngestedBlob {
+    let writer = store.makeBlobWriter(checksums: checksums)
+    // Feed in uneven pieces, as a network would.
+    var offset = 0
+    var step = 1000
+    while offset < bytes.count {
+        let n = min(step, bytes.count - offset)
+        try writer.write(Array(bytes[offset..<offset + n]))
+        offset += n
+        step = step * 3 % 70_001 + 1
+    }
+    return try writer.finish()
+}
+
+func readAll(_ store: Store, bucket: String, key: String) throws -> [UInt8]? {
+    guard let record = try store.object(bucket: bucket, key: key), let blob = try store.blob(record.blob) else { return nil }
+    let reader = store.makeChunkReader()
+    var out: [UInt8] = []
+    for i in 0..<blob.chunks.count { out += try reader.read(blob.chunks.digest(at: i)) }
+    return out
+}
+
+@Suite struct StoreTests {
+    @Test func putGetRoundTripAndDigests() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let bytes = pseudoRandomBytes(1_500_000, seed: 7)
+        let blob = try ingest(t.store, bytes, checksums: [.crc32])
+        #expect(blob.size == UInt64(bytes.count))
+        #expect(blob.md5 == Hasher.digest(.md5, bytes))
+        #expect(blob.sha256 == Hasher.digest(.sha256, bytes))
+        #expect(blob.chunks.count > 5)
+        let record = try await t.store.putObject(bucket: "data", key: "a/b", blob: blob, headers: [("content-type", "x/y")], checksums: [])
+        #expect(record.etag == Hasher.digest(.md5, bytes).hex)
+        #expect(try readAll(t.store, bucket: "data", key: "a/b") == bytes)
+    }
+
+    @Test func identicalContentIsStoredOnceAcrossKeysAndBuckets() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("one")
+        try await t.store.createBucket("two")
+        let bytes = pseudoRandomBytes(2_000_000, seed: 11)
+        let first = try ingest(t.store, bytes)
+        try await t.store.putObject(bucket: "one", key: "x", blob: first, headers: [], checksums: [])
+        let chunksAfterFirst = try t.store.statistics().chunks
+        let second = try ingest(t.store, bytes)
+        #expect(second.storedBytes == 0, "a second copy writes nothing to the packs")
+        try await t.store.putObject(bucket: "two", key: "y", blob: second, headers: [], checksums: [])
+        let stats = try t.store.statistics()
+        #expect(stats.chunks == chunksAfterFirst)
+        #expect(stats.blobs == 1)
+        #expect(stats.objects == 2)
+        #expect(try readAll(t.store, bucket: "two", key: "y") == bytes)
+    }
+
+    @Test func similarContentSharesChunks() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let v1 = pseudoRandomBytes(4_000_000, seed: 3)
+        var v2 = v1
+        v2.insert(contentsOf: [1, 2, 3, 4, 5], at: 100_000)
+        let b1 = try ingest(t.store, v1)
+        try await t.store.putObject(bucket: "data", key: "v1", blob: b1, headers: [], checksums: [])
+        let b2 = try ingest(t.store, v2)
+        try await t.store.putObject(bucket: "data", key: "v2", blob: b2, headers: [], checksums: [])
+        #expect(b2.storedBytes < b1.storedBytes / 4, "an insert near the start rewrites only nearby chunks")
+        #expect(try readAll(t.store, bucket: "data", key: "v2") == v2)
+    }
+
+    @Test func dataSurvivesReopenAndChunkerParametersAreRecorded() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let bytes = pseudoRandomBytes(300_000, seed: 5)
+        try await t.store.putObject(bucket: "data", key: "k", blob: try ingest(t.store, bytes), headers: [], checksums: [])
+        try t.reopen()
+        #expect(t.store.chunkerParameters == .standard)
+        #expect(try readAll(t.store, bucket: "data", key: "k") == bytes)
+    }
+
+    @Test func secondProcessCannotOpenTheSameStore() throws {
+        let t = try TemporaryStore()
+        #expect(throws: (any Error).self) { _ = try Store.open(directory: t.directory) }
+    }
+
+    @Test func conditionalCreateFailsWhenKeyExists() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let blob = try ingest(t.store, [1, 2, 3])
+        try await t.store.putObject(bucket: "data", key: "k", blob: blob, headers: [], checksums: [], condition: .mustNotExist)
+        let other = try ingest(t.store, [4, 5, 6])
+        await #expect(throws: StoreError.preconditionFailed) {
+            try await t.store.putObject(bucket: "data", key: "k", blob: other, headers: [], checksums: [], condition: .mustNotExist)
+        }
+        #expect(try readAll(t.store, bucket: "data", key: "k") == [1, 2, 3])
+    }
+
+    @Test func bucketRules() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        await #expect(throws: StoreError.bucketAlreadyOwnedByYou("data")) { try await t.store.createBucket("data") }
+        try await t.store.putObject(bucket: "data", key: "k", blob: try ingest(t.store, [1]), headers: [], checksums: [])
+        await #expect(throws: StoreError.bucketNotEmpty("data")) { try await t.store.deleteBucket("data") }
+        await #expect(throws: StoreError.noSuchBucket("nope")) {
+            try await t.store.putObject(bucket: "nope", key: "k", blob: try ingest(t.store, [1]), headers: [], checksums: [])
+        }
+        try await t.store.deleteObject(bucket: "data", key: "k")
+        try await t.store.deleteBucket("data")
+        #expect(try t.store.listBuckets().isEmpty)
+    }
+
+    @Test func listingOrderDelimiterAndPaging() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let keys = ["a", "b/1", "b/2", "b/3/x", "c", "é", "z/", "\u{10000}"]
+        for k in keys.shuffled() {
+            try await t.store.putObject(bucket: "data", key: k, blob: try ingest(t.store, Array(k.utf8)), headers: [], checksums: [])
+        }
+        let all = try t.store.list(bucket: "data", prefix: "", delimiter: nil, startAfter: nil, maxKeys: 1000)
+        #expect(all.objects.map(\.key) == keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        #expect(!all.isTruncated)
+
+        let top = try t.store.list(bucket: "data", prefix: "", delimiter: "/", startAfter: nil, maxKeys: 1000)
+        #expect(top.objects.map(\.key) == ["a", "c", "é", "\u{10000}"])
+        #expect(top.commonPrefixes == ["b/", "z/"])
+
+        let inB = try t.store.list(bucket: "data", prefix: "b/", delimiter: "/", startAfter: nil, maxKeys: 1000)
+        #expect(inB.objects.map(\.key) == ["b/1", "b/2"])
+        #expect(inB.commonPrefixes == ["b/3/"])
+
+        // Page through with maxKeys 2: each page resumes after the last key or common prefix returned.
+        var seen: [String] = []
+        var after: String?
+        var pages = 0
+        repeat {
+            let page = try t.store.list(bucket: "data", prefix: "", delimiter: "/", startAfter: after, maxKeys: 2)
+            seen += page.objects.map(\.key) + page.commonPrefixes
+            after = page.last
+            pages += 1
+            if !page.isTruncated { break }
+        } while pages < 10
+        #expect(Set(seen) == Set(["a", "b/", "c", "é", "z/", "\u{10000}"]))
+        #expect(seen.count == 6)
+        #expect(pages == 3)
+
+        let empty = try t.store.list(bucket: "data", prefix: "nothing/", delimiter: "/", startAfter: nil, maxKeys: 1)
+        #expect(empty.objects.isEmpty && empty.commonPrefixes.isEmpty && !empty.isTruncated)
+    }
+
+    @Test func multipartUploadConcatenatesPartsAndValidates() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let upload = try await t.store.createUpload(bucket: "data", key: "big", headers: [], checksumAlgorithm: nil)
+        let p1 = pseudoRandomBytes(Int(Store.minimumPartSize), seed: 1)
+        let p2 = pseudoRandomBytes(1000, seed: 2)
+        let r1 = try await t.store.putPart(uploadID: upload.id, number: 1, blob: try ingest(t.store, p1), checksums: [])
+        let r2 = try await t.store.putPart(uploadID: upload.id, number: 2, blob: try ingest(t.store, p2), checksums: [])
+
+        await #expect(throws: StoreError.invalidPartOrder) {
+            _ = try await t.store.completeUpload(upload.id, parts: [(2, r2.etag), (1, r1.etag)])
+        }
+        await #expect(throws: StoreError.invalidPart("part 1")) {
+            _ = try await t.store.completeUpload(upload.id, parts: [(1, "0123"), (2, r2.etag)])
+        }
+        let r3 = try await t.store.putPart(uploadID: upload.id, number: 3, blob: try ingest(t.store, p2), checksums: [])
+        await #expect(throws: StoreError.entityTooSmall(part: 2)) {
+            _ = try await t.store.completeUpload(upload.id, parts: [(2, r2.etag), (3, r3.etag)])
+        }
+        let record = try await t.store.completeUpload(upload.id, parts: [(1, "\"\(r1.etag)\""), (2, r2.etag)])
+        let expectedETag = Hasher.digest(.md5, r1.md5 + r2.md5).hex + "-2"
+        #expect(record.etag == expectedETag)
+        #expect(record.md5 == Hasher.digest(.md5, p1 + p2))
+        #expect(record.blob == Hasher.digest(.sha256, p1 + p2))
+        #expect(try readAll(t.store, bucket: "data", key: "big") == p1 + p2)
+        #expect(try t.store.upload(upload.id) == nil)
+        #expect(try t.store.statistics().parts == 0)
+        await #expect(throws: StoreError.noSuchUpload(upload.id)) { try await t.store.abortUpload(upload.id) }
+    }
+
+    @Test func corruptPackBytesAreNeverServed() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let bytes = pseudoRandomBytes(200_000, seed: 9)  // random: stored raw, so a flipped byte is a flipped content byte
+        let blob = try ingest(t.store, bytes)
+        try await t.store.putObject(bucket: "data", key: "k", blob: blob, headers: [], checksums: [])
+        let digest = blob.chunks.digest(at: 0)
+        let location = try #require(try t.store.locateChunk(digest))
+        let handle = try Foundation.FileHandle(forUpdating: URL(fileURLWithPath: t.store.packPath(location.pack)))
+        try handle.seek(toOffset: location.offset + 48 + 10)
+        let original = try #require(try handle.read(upToCount: 1))
+        try handle.seek(toOffset: location.offset + 48 + 10)
+        handle.write(Data([original[0] ^ 0xff]))
+        try handle.close()
+        #expect(throws: StoreError.corruptChunk(digest.hex)) { _ = try t.store.makeChunkReader().read(digest) }
+    }
+
+    @Test func concurrentWritersAllCommit() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let store: Store = t.store
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<32 {
+                group.addTask {
+                    let bytes = pseudoRandomBytes(50_000 + i * 1000, seed: UInt64(i + 100))
+                    try await store.putObject(bucket: "data", key: "k\(i)", blob: try ingest(store, bytes), headers: [], checksums: [])
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try store.statistics().objects == 32)
+        for i in 0..<32 {
+            #expect(try readAll(store, bucket: "data", key: "k\(i)") == pseudoRandomBytes(50_000 + i * 1000, seed: UInt64(i + 100)))
+        }
+    }
+}
