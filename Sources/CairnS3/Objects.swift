@@ -142,9 +142,12 @@ extension S3Service {
     }
 
     func copyObject(_ c: S3Context, _ bucket: String, _ key: String) async throws -> Response {
-        let (source, _, _) = try copySource(c)
+        let (source, sourceBucket, sourceKey) = try copySource(c)
         try checkCopyPreconditions(c, source)
         let directive = c.header("x-amz-metadata-directive")?.uppercased() ?? "COPY"
+        if sourceBucket == bucket && sourceKey == key && directive == "COPY" {
+            throw S3Error.invalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+        }
         let headers: StoredHeaders
         switch directive {
         case "COPY": headers = source.headers
