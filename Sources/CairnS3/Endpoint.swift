@@ -164,6 +164,9 @@ func validateBucketName(_ name: String) throws {
     guard alnum(bytes.first!), alnum(bytes.last!) else { throw bad() }
     guard bytes.allSatisfy({ alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else { throw bad() }
     guard !name.contains(".."), !name.contains(".-"), !name.contains("-.") else { throw bad() }
+    // Reserved prefixes and suffixes (S3 general purpose bucket naming rules).
+    for reserved in ["xn--", "sthree-", "amzn-s3-demo-"] where name.hasPrefix(reserved) { throw bad() }
+    for reserved in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] where name.hasSuffix(reserved) { throw bad() }
     let parts = name.split(separator: ".")
     if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { throw bad() }
 }

@@ -204,7 +204,8 @@ extension S3Service {
 /// Streams `range` of a blob, chunk by chunk, each verified against its sha256 before it is sent.
 func streamBlob(store: Store, blob: BlobRecord, range: Range<UInt64>, write: (ByteBuffer) async throws -> Void) async throws {
     guard !range.isEmpty else { return }
-    let reader = store.makeChunkReader()
+    let reader = store.checkoutChunkReader()
+    defer { store.recycle(reader) }
     var chunkStart: UInt64 = 0
     for i in 0..<blob.chunks.count {
         let length = UInt64(blob.chunks.lengths[i])

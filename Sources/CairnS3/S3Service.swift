@@ -144,7 +144,7 @@ public final class S3Service: Sendable {
         case let e as S3Error: s3 = e
         case let e as StoreError: s3 = S3Error(e)
         case let e as SigV4Error: s3 = S3Error(e)
-        case let e as AWSChunkedError: s3 = S3Error(e.code, .badRequest, e.message)
+        case let e as AWSChunkedError: s3 = S3Error(e.code, .init(code: e.httpStatus), e.message)
         default:
             logger.error("internal error: \(error)", metadata: ["request-id": .string(requestID)])
             s3 = S3Error("InternalError", .internalServerError, "We encountered an internal error. Please try again.")

@@ -22,9 +22,7 @@ public struct IngestedBlob: Sendable {
 public final class BlobWriter {
     private let store: Store
     private let chunker: Chunker
-    private let md5 = Hasher(.md5)
-    private let sha256 = Hasher(.sha256)
-    private var checksumComputers: [ChecksumComputer]
+    private let digests: WholeContentDigester
     private let compressor = ZstdCompressor(level: 1)
 
     private let buffer: UnsafeMutableRawBufferPointer
@@ -41,7 +39,7 @@ public final class BlobWriter {
     init(store: Store, checksums: Set<ChecksumAlgorithm>) {
         self.store = store
         self.chunker = Chunker(store.chunkerParameters)
-        self.checksumComputers = checksums.map { ChecksumComputer($0) }
+        self.digests = WholeContentDigester(checksums: checksums)
         let maxSize = store.chunkerParameters.maxSize
         buffer = .allocate(byteCount: 2 * maxSize, alignment: 16)
         record = .allocate(byteCount: PackFormat.recordHeaderLength + ZstdCompressor.bound(maxSize), alignment: 16)
@@ -56,9 +54,7 @@ public final class BlobWriter {
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !bytes.isEmpty else { return }
-        md5.update(bytes)
-        sha256.update(bytes)
-        for c in checksumComputers { c.update(bytes) }
+        digests.update(bytes)
         size += UInt64(bytes.count)
 
         var input = bytes
@@ -118,10 +114,71 @@ public final class BlobWriter {
     /// Cuts the last chunk and returns the blob. The writer must not be used afterwards.
     public func finish() throws -> IngestedBlob {
         try cut(isFinal: true)
-        var sums: [ChecksumAlgorithm: [UInt8]] = [:]
-        for c in checksumComputers { sums[c.algorithm] = c.finalize() }
-        return IngestedBlob(sha256: sha256.finalize(), md5: md5.finalize(), size: size, chunks: chunks, checksums: sums,
+        let (md5, sha256, sums) = digests.finish()
+        return IngestedBlob(sha256: sha256, md5: md5, size: size, chunks: chunks, checksums: sums,
                             newChunks: newChunks, packs: packs, storedBytes: storedBytes)
+    }
+}
+
+/// Computes the whole-content md5, sha256 and S3 checksums on a second thread, so that hashing (md5 is the
+/// slowest stage of an upload) overlaps chunking, chunk hashing and compression on the request's thread.
+/// Bytes are copied into 1 MiB batches; at most four batches are in flight, which bounds memory.
+final class WholeContentDigester: @unchecked Sendable {  // hashers touched only on `queue`; staging only by the owner
+    private let md5 = Hasher(.md5)
+    private let sha256 = Hasher(.sha256)
+    private let checksums: [ChecksumComputer]
+    private let queue = DispatchQueue(label: "cairn.digest")
+    private let inFlight = DispatchSemaphore(value: 4)
+    private var staging: UnsafeMutableRawBufferPointer
+    private var staged = 0
+    private static let batch = 1 << 20
+
+    init(checksums: Set<ChecksumAlgorithm>) {
+        self.checksums = checksums.map { ChecksumComputer($0) }
+        staging = .allocate(byteCount: Self.batch, alignment: 16)
+    }
+
+    deinit {
+        queue.sync {}
+        staging.deallocate()
+    }
+
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        var input = bytes
+        while !input.isEmpty {
+            let n = min(Self.batch - staged, input.count)
+            (staging.baseAddress! + staged).copyMemory(from: input.baseAddress!, byteCount: n)
+            staged += n
+            input = UnsafeRawBufferPointer(rebasing: input[n...])
+            if staged == Self.batch { flush() }
+        }
+    }
+
+    private func flush() {
+        guard staged > 0 else { return }
+        /// The batch's memory moves to the queue, which frees it.
+        struct Batch: @unchecked Sendable { let bytes: UnsafeRawBufferPointer }
+        let batch = Batch(bytes: UnsafeRawBufferPointer(rebasing: staging[0..<staged]))
+        inFlight.wait()
+        queue.async { [self] in
+            let full = batch.bytes
+            md5.update(full)
+            sha256.update(full)
+            for c in checksums { c.update(full) }
+            UnsafeMutableRawBufferPointer(mutating: full).baseAddress!.deallocate()
+            inFlight.signal()
+        }
+        staging = .allocate(byteCount: Self.batch, alignment: 16)
+        staged = 0
+    }
+
+    func finish() -> (md5: [UInt8], sha256: [UInt8], checksums: [ChecksumAlgorithm: [UInt8]]) {
+        flush()
+        return queue.sync {
+            var sums: [ChecksumAlgorithm: [UInt8]] = [:]
+            for c in checksums { sums[c.algorithm] = c.finalize() }
+            return (md5.finalize(), sha256.finalize(), sums)
+        }
     }
 }
 

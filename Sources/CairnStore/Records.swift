@@ -149,6 +149,7 @@ public struct ChunkLocation: Sendable, Equatable {
 
 /// An object: `bucket/key` → blob plus the S3 fields.
 public struct ObjectRecord: Sendable {
+    public var key: String
     public var blob: [UInt8]
     public var size: UInt64
     public var md5: [UInt8]
@@ -163,7 +164,7 @@ public struct ObjectRecord: Sendable {
     static let version: UInt8 = 1
     func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 128)
-        w.u8(Self.version); w.raw(blob); w.u64(size); w.raw(md5); w.string(etag); w.u64(modified.milliseconds)
+        w.u8(Self.version); w.string(key); w.raw(blob); w.u64(size); w.raw(md5); w.string(etag); w.u64(modified.milliseconds)
         encodeHeaders(headers, into: &w)
         StoredChecksum.encode(checksums, into: &w)
         w.u32(UInt32(partSizes.count)); for p in partSizes { w.u64(p) }
@@ -172,13 +173,14 @@ public struct ObjectRecord: Sendable {
     static func decode(_ bytes: [UInt8]) throws -> ObjectRecord {
         try bytes.decode { r in
             try r.version(version, "object")
+            let key = try r.string()
             let blob = try r.raw(32), size = try r.u64(), md5 = try r.raw(16), etag = try r.string()
             let modified = Date(milliseconds: try r.u64())
             let headers = try decodeHeaders(&r)
             let checksums = try StoredChecksum.decode(&r)
             var parts: [UInt64] = []
             for _ in 0..<(try r.u32()) { parts.append(try r.u64()) }
-            return ObjectRecord(blob: blob, size: size, md5: md5, etag: etag, modified: modified, headers: headers, checksums: checksums, partSizes: parts)
+            return ObjectRecord(key: key, blob: blob, size: size, md5: md5, etag: etag, modified: modified, headers: headers, checksums: checksums, partSizes: parts)
         }
     }
 }
@@ -242,8 +244,18 @@ public struct PartRecord: Sendable {
 
 /// Key encodings of the index databases.
 enum Keys {
-    /// `objects`: bucket UTF-8, 0x00, key UTF-8. Keys never hold NUL, so this sorts by bucket then key bytes.
-    static func object(_ bucket: String, _ key: String) -> [UInt8] { Array(bucket.utf8) + [0] + Array(key.utf8) }
+    /// Object keys longer than this are stored under a truncated, hashed index key (LMDB keys are ≤ 511 bytes).
+    static let directKeyLimit = 400
+
+    /// `objects`: bucket UTF-8, 0x00, then the key's UTF-8 if it is at most 400 bytes; a longer key is
+    /// its first 400 bytes, 0xFF, and the sha256 of the whole key (the record holds the full key).
+    /// Keys never hold NUL or 0xFF, so entries sort by bucket then key bytes, except that long keys
+    /// sharing their first 400 bytes sort among themselves by hash (listing re-sorts that group).
+    static func object(_ bucket: String, _ key: String) -> [UInt8] {
+        let k = Array(key.utf8)
+        if k.count <= directKeyLimit { return Array(bucket.utf8) + [0] + k }
+        return Array(bucket.utf8) + [0] + k[0..<directKeyLimit] + [0xff] + Hasher.digest(.sha256, k)
+    }
     /// `parts`: upload id UTF-8, 0x00, part number as u32 big-endian.
     static func part(_ upload: String, _ number: Int) -> [UInt8] {
         var w = ByteWriter(); w.raw(Array(upload.utf8)); w.u8(0); w.u32(UInt32(number)); return w.bytes

@@ -21,6 +21,7 @@ public final class Store: Sendable {
     let committer: GroupCommitter
     let db: Databases
     private let lockFile: FileHandle
+    private let readerPool = ReaderPool()
 
     struct Databases: Sendable {
         let meta, buckets, objects, blobs, chunks, md5, uploads, parts: Database
@@ -105,6 +106,11 @@ public final class Store: Sendable {
 
     public func makeBlobWriter(checksums: Set<ChecksumAlgorithm> = []) -> BlobWriter { BlobWriter(store: self, checksums: checksums) }
     public func makeChunkReader() -> ChunkReader { ChunkReader(store: self) }
+
+    /// Takes a reader from the pool (zstd contexts and buffers are reused across requests); give it back
+    /// with `recycle` when done.
+    public func checkoutChunkReader() -> ChunkReader { readerPool.take() ?? ChunkReader(store: self) }
+    public func recycle(_ reader: ChunkReader) { readerPool.put(reader) }
 
     public func blob(_ sha256: [UInt8]) throws -> BlobRecord? {
         try environment.read { txn in try txn.get(db.blobs, sha256).map { try BlobRecord.decode(sha256: sha256, $0) } }
@@ -202,7 +208,7 @@ public final class Store: Sendable {
     @discardableResult
     public func putObject(bucket: String, key: String, blob: IngestedBlob, headers: StoredHeaders, checksums: [StoredChecksum],
                           condition: WriteCondition = .none) async throws -> ObjectRecord {
-        let record = ObjectRecord(blob: blob.sha256, size: blob.size, md5: blob.md5, etag: blob.md5.hex, modified: Date(),
+        let record = ObjectRecord(key: key, blob: blob.sha256, size: blob.size, md5: blob.md5, etag: blob.md5.hex, modified: Date(),
                                   headers: headers, checksums: checksums, partSizes: [])
         let db = self.db
         return try await committer.write(syncing: blob.packs) { txn in
@@ -220,6 +226,7 @@ public final class Store: Sendable {
     public func copyObject(from source: ObjectRecord, toBucket bucket: String, key: String, headers: StoredHeaders,
                            condition: WriteCondition = .none) async throws -> ObjectRecord {
         var copy = source
+        copy.key = key
         copy.modified = Date()
         copy.headers = headers
         copy.etag = source.md5.hex
@@ -265,48 +272,85 @@ public final class Store: Sendable {
         let prefixBytes = Array(prefix.utf8)
         let delimiterBytes = delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
         let afterBytes = startAfter.map { Array($0.utf8) }
+        let limit = Keys.directKeyLimit
         var listing = Listing()
         var count = 0
-        var seek = bucketPrefix + prefixBytes
-        if let after = afterBytes, prefixBytes.lexicographicallyPrecedes(after) { seek = bucketPrefix + after }
+        /// Past every index key that starts with `bytes` (0xFF never occurs in UTF-8; 34 of them pass a hash too).
+        func beyond(_ bytes: [UInt8]) -> [UInt8] { bucketPrefix + bytes.prefix(limit) + [UInt8](repeating: 0xff, count: 34) }
+
+        enum Step { case next, stop, skip(commonPrefix: [UInt8]) }
+        /// Applies the listing rules to one key in order.
+        func visit(_ key: [UInt8], _ value: [UInt8]) throws -> Step {
+            guard key.starts(with: prefixBytes) else { return prefixBytes.lexicographicallyPrecedes(key) ? .stop : .next }
+            if let after = afterBytes, !after.lexicographicallyPrecedes(key) { return .next }
+            var commonPrefix: [UInt8]?
+            if let d = delimiterBytes, let r = firstRange(of: d, in: key, from: prefixBytes.count) {
+                commonPrefix = Array(key[..<r.upperBound])
+            }
+            if let cp = commonPrefix, let after = afterBytes, after.starts(with: cp) {
+                return .skip(commonPrefix: cp)  // a page ended at or inside this common prefix
+            }
+            if count == maxKeys {
+                listing.isTruncated = true
+                return .stop
+            }
+            count += 1
+            if let cp = commonPrefix {
+                let s = String(decoding: cp, as: UTF8.self)
+                listing.commonPrefixes.append(s)
+                listing.last = s
+                return .skip(commonPrefix: cp)
+            }
+            let record = try ObjectRecord.decode(value)
+            listing.objects.append((record.key, record))
+            listing.last = record.key
+            return .next
+        }
+
+        var seek = bucketPrefix + prefixBytes.prefix(limit)
+        if let after = afterBytes, prefixBytes.lexicographicallyPrecedes(after) { seek = bucketPrefix + after.prefix(limit) }
         try environment.read { txn in
             guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
             var done = false
             while !done {
                 var nextSeek: [UInt8]?
+                var longKeyGroup: [UInt8]?
                 try txn.scan(db.objects, from: seek) { rawKey, value in
                     guard rawKey.starts(with: bucketPrefix) else { done = true; return false }
-                    let key = Array(rawKey[bucketPrefix.count...])
-                    guard key.starts(with: prefixBytes) else { done = true; return false }
-                    if let after = afterBytes, !after.lexicographicallyPrecedes(key) { return true }
-                    var commonPrefix: [UInt8]?
-                    if let d = delimiterBytes, let r = firstRange(of: d, in: key, from: prefixBytes.count) {
-                        commonPrefix = Array(key[..<r.upperBound])
-                    }
-                    if let cp = commonPrefix, let after = afterBytes, cp == after || after.starts(with: cp) {
-                        // A page ended at or inside this common prefix: skip the rest of it.
-                        nextSeek = bucketPrefix + cp + [0xff]
+                    let indexKey = Array(rawKey[bucketPrefix.count...])
+                    if indexKey.count > limit && indexKey[limit] == 0xff {
+                        longKeyGroup = Array(indexKey[..<limit])
                         return false
                     }
-                    if count == maxKeys {
-                        listing.isTruncated = true
-                        done = true
-                        return false
+                    switch try visit(indexKey, Array(value)) {
+                    case .next: return true
+                    case .stop: done = true; return false
+                    case .skip(let cp): nextSeek = beyond(cp); return false
                     }
-                    count += 1
-                    if let cp = commonPrefix {
-                        let s = String(decoding: cp, as: UTF8.self)
-                        listing.commonPrefixes.append(s)
-                        listing.last = s
-                        nextSeek = bucketPrefix + cp + [0xff]  // UTF-8 never contains 0xff: this skips the subtree
-                        return false
-                    }
-                    let s = String(decoding: key, as: UTF8.self)
-                    listing.objects.append((s, try ObjectRecord.decode(Array(value))))
-                    listing.last = s
-                    return true
                 }
-                if let nextSeek { seek = nextSeek } else { done = true }
+                if let shared = longKeyGroup {
+                    // Long keys sharing their first 400 bytes sort by hash in the index: read the group, sort, visit.
+                    let groupStart = bucketPrefix + shared + [0xff]
+                    var group: [(key: [UInt8], value: [UInt8])] = []
+                    try txn.scan(db.objects, from: groupStart) { rawKey, value in
+                        guard rawKey.starts(with: groupStart) else { return false }
+                        let v = Array(value)
+                        group.append((Array(try ObjectRecord.decode(v).key.utf8), v))
+                        return true
+                    }
+                    var skipping: [UInt8]?
+                    for entry in group.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) where !done {
+                        if let cp = skipping, entry.key.starts(with: cp) { continue }
+                        skipping = nil
+                        switch try visit(entry.key, entry.value) {
+                        case .next: break
+                        case .stop: done = true
+                        case .skip(let cp): skipping = cp
+                        }
+                    }
+                    nextSeek = beyond(shared)
+                }
+                if let nextSeek, !done { seek = nextSeek } else { done = true }
             }
         }
         return listing
@@ -425,7 +469,7 @@ public final class Store: Sendable {
             }
         }
         let size = chunks.totalLength
-        let record = ObjectRecord(blob: whole.sha256, size: size, md5: whole.md5, etag: "\(etagHasher.finalize().hex)-\(chosen.count)",
+        let record = ObjectRecord(key: upload.key, blob: whole.sha256, size: size, md5: whole.md5, etag: "\(etagHasher.finalize().hex)-\(chosen.count)",
                                   modified: Date(), headers: upload.headers, checksums: checksums, partSizes: chosen.map(\.size))
         let db = self.db
         return try await committer.write { txn in
@@ -449,4 +493,13 @@ private func firstRange(of needle: [UInt8], in haystack: [UInt8], from start: In
         i += 1
     }
     return nil
+}
+
+/// Idle chunk readers. A reader is used by one task at a time; the pool only hands them over.
+private final class ReaderPool: @unchecked Sendable {  // `idle` guarded by `lock`
+    private let lock = NSLock()
+    private var idle: [ChunkReader] = []
+
+    func take() -> ChunkReader? { lock.withLock { idle.popLast() } }
+    func put(_ reader: ChunkReader) { lock.withLock { if idle.count < 64 { idle.append(reader) } } }
 }

@@ -186,6 +186,39 @@ func readAll(_ store: Store, bucket: String, key: String) throws -> [UInt8]? {
         #expect(empty.objects.isEmpty && empty.commonPrefixes.isEmpty && !empty.isTruncated)
     }
 
+    @Test func longKeysListInOrder() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let base = String(repeating: "p", count: 399)
+        // Keys around the 400-byte index limit, several sharing their first 400 bytes.
+        var keys = [base, base + "a", base + "b", base + "/x", base + "/y/z"]
+        for tail in ["zz", "a", "m/1", "m/2", "b", String(repeating: "q", count: 600)] { keys.append(base + "c" + tail) }
+        keys.append(base + "d" + String(repeating: "r", count: 500))
+        for k in keys.shuffled() {
+            try await t.store.putObject(bucket: "data", key: k, blob: try ingest(t.store, Array(k.utf8)), headers: [], checksums: [])
+        }
+        let sorted = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(try t.store.list(bucket: "data", prefix: "", delimiter: nil, startAfter: nil, maxKeys: 1000).objects.map(\.key) == sorted)
+        for k in keys { #expect(try readAll(t.store, bucket: "data", key: k) == Array(k.utf8)) }
+
+        var paged: [String] = []
+        var after: String?
+        for _ in 0..<20 {
+            let page = try t.store.list(bucket: "data", prefix: "", delimiter: nil, startAfter: after, maxKeys: 2)
+            paged += page.objects.map(\.key)
+            after = page.last
+            if !page.isTruncated { break }
+        }
+        #expect(paged == sorted)
+
+        let grouped = try t.store.list(bucket: "data", prefix: base + "c", delimiter: "/", startAfter: nil, maxKeys: 1000)
+        #expect(grouped.objects.map(\.key) == [base + "ca", base + "cb", base + "c" + String(repeating: "q", count: 600), base + "czz"])
+        #expect(grouped.commonPrefixes == [base + "cm/"])
+        try await t.store.deleteObject(bucket: "data", key: base + "cb")
+        #expect(try t.store.object(bucket: "data", key: base + "cb") == nil)
+        #expect(try t.store.object(bucket: "data", key: base + "ca") != nil)
+    }
+
     @Test func multipartUploadConcatenatesPartsAndValidates() async throws {
         let t = try TemporaryStore()
         try await t.store.createBucket("data")
