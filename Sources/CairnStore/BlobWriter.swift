@@ -124,9 +124,15 @@ public final class BlobWriter {
 /// slowest stage of an upload) overlaps chunking, chunk hashing and compression on the request's thread.
 /// Bytes are copied into 1 MiB batches; at most four batches are in flight, which bounds memory.
 final class WholeContentDigester: @unchecked Sendable {  // hashers touched only on `queue`; staging only by the owner
-    private let md5 = Hasher(.md5)
-    private let sha256 = Hasher(.sha256)
-    private let checksums: [ChecksumComputer]
+    /// Touched only on `queue`.
+    private final class Hashers: @unchecked Sendable {
+        let md5 = Hasher(.md5)
+        let sha256 = Hasher(.sha256)
+        let checksums: [ChecksumComputer]
+        init(_ algorithms: Set<ChecksumAlgorithm>) { checksums = algorithms.map { ChecksumComputer($0) } }
+    }
+
+    private let hashers: Hashers
     private let queue = DispatchQueue(label: "cairn.digest")
     private let inFlight = DispatchSemaphore(value: 4)
     private var staging: UnsafeMutableRawBufferPointer
@@ -134,14 +140,12 @@ final class WholeContentDigester: @unchecked Sendable {  // hashers touched only
     private static let batch = 1 << 20
 
     init(checksums: Set<ChecksumAlgorithm>) {
-        self.checksums = checksums.map { ChecksumComputer($0) }
+        hashers = Hashers(checksums)
         staging = .allocate(byteCount: Self.batch, alignment: 16)
     }
 
-    deinit {
-        queue.sync {}
-        staging.deallocate()
-    }
+    // Queued batches hold the hashers, not `self`: the last release must never happen on the queue.
+    deinit { staging.deallocate() }
 
     func update(_ bytes: UnsafeRawBufferPointer) {
         var input = bytes
@@ -160,11 +164,12 @@ final class WholeContentDigester: @unchecked Sendable {  // hashers touched only
         struct Batch: @unchecked Sendable { let bytes: UnsafeRawBufferPointer }
         let batch = Batch(bytes: UnsafeRawBufferPointer(rebasing: staging[0..<staged]))
         inFlight.wait()
-        queue.async { [self] in
+        let (hashers, inFlight) = (self.hashers, self.inFlight)
+        queue.async {
             let full = batch.bytes
-            md5.update(full)
-            sha256.update(full)
-            for c in checksums { c.update(full) }
+            hashers.md5.update(full)
+            hashers.sha256.update(full)
+            for c in hashers.checksums { c.update(full) }
             UnsafeMutableRawBufferPointer(mutating: full).baseAddress!.deallocate()
             inFlight.signal()
         }
@@ -176,8 +181,8 @@ final class WholeContentDigester: @unchecked Sendable {  // hashers touched only
         flush()
         return queue.sync {
             var sums: [ChecksumAlgorithm: [UInt8]] = [:]
-            for c in checksums { sums[c.algorithm] = c.finalize() }
-            return (md5.finalize(), sha256.finalize(), sums)
+            for c in hashers.checksums { sums[c.algorithm] = c.finalize() }
+            return (hashers.md5.finalize(), hashers.sha256.finalize(), sums)
         }
     }
 }
