@@ -46,7 +46,7 @@ public final class S3Service: Sendable {
 
     public func handle(_ request: Request) async -> Response {
         let started = ContinuousClock.now
-        let requestID = (0..<8).map { _ in UInt8.random(in: 0...255) }.hex.uppercased()
+        let requestID = String(UInt64.random(in: 0...UInt64.max) | 1 << 63, radix: 16, uppercase: true)
         let rawPath = request.uri.path
         var response: Response
         do {
@@ -54,11 +54,11 @@ public final class S3Service: Sendable {
         } catch {
             response = errorResponse(error, request: request, requestID: requestID)
         }
-        response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
+        response.headers[.amzRequestID] = requestID
         response.headers[.server] = "Cairn"
         let elapsed = ContinuousClock.now - started
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        logger.info("\(request.method.rawValue) \(rawPath) \(response.status.code) \(response.headers[.contentLength] ?? "-") \(String(format: "%.1f", ms))ms", metadata: ["request-id": .string(requestID)])
+        let tenthsOfMs = elapsed.components.seconds * 10_000 + elapsed.components.attoseconds / 100_000_000_000_000
+        logger.info("\(request.method.rawValue) \(rawPath) \(response.status.code) \(response.headers[.contentLength] ?? "-") \(tenthsOfMs / 10).\(tenthsOfMs % 10)ms", metadata: ["request-id": .string(requestID)])
         return response
     }
 
@@ -184,3 +184,7 @@ extension S3Error {
 }
 
 let s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+extension HTTPField.Name {
+    static let amzRequestID = HTTPField.Name("x-amz-request-id")!
+}
