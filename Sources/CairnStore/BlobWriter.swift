@@ -35,6 +35,7 @@ public final class BlobWriter {
     private var written: Set<[UInt8]> = []
     private var packs: Set<UInt64> = []
     private var storedBytes: UInt64 = 0
+    private var incompressibleStreak = 0
 
     init(store: Store, checksums: Set<ChecksumAlgorithm>) {
         self.store = store
@@ -96,12 +97,17 @@ public final class BlobWriter {
         let payload = UnsafeMutableRawBufferPointer(rebasing: record[header...])
         var stored = raw.count
         var compressed = false
-        // Store raw unless zstd saves at least 1/32: weights and compressed files barely shrink.
-        if let n = compressor.compress(raw, into: payload), n < raw.count - raw.count / 32 {
+        // Store raw unless zstd saves at least 1/32: weights and compressed files barely shrink. After four
+        // chunks in a row that did not shrink, only every 16th chunk is tried until one shrinks again, so an
+        // incompressible stream (archives, random data) does not pay for compression attempts.
+        let attempt = incompressibleStreak < 4 || incompressibleStreak % 16 == 0
+        if attempt, let n = compressor.compress(raw, into: payload), n < raw.count - raw.count / 32 {
             stored = n
             compressed = true
+            incompressibleStreak = 0
         } else {
             payload.copyMemory(from: raw)
+            incompressibleStreak += 1
         }
         PackFormat.writeRecordHeader(into: record, digest: digest, compressed: compressed, rawLength: raw.count, storedLength: stored)
         let (pack, offset) = try store.packs.append(UnsafeRawBufferPointer(rebasing: record[0..<header + stored]))
