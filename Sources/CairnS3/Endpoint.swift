@@ -88,13 +88,15 @@ enum Endpoint: Equatable {
         }
     }
 
-    var name: String {
+    /// The bucket and key an object-level operation addresses.
+    var object: (bucket: String, key: String)? {
         switch self {
-        case .notImplemented: return "NotImplemented"
-        default:
-            let s = String(describing: self)
-            let base = s.prefix { $0 != "(" }
-            return base.prefix(1).uppercased() + base.dropFirst()
+        case .putObject(let b, let k), .copyObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k),
+             .deleteObject(let b, let k), .createMultipartUpload(let b, let k),
+             .uploadPart(let b, let k, _, _), .uploadPartCopy(let b, let k, _, _), .completeMultipartUpload(let b, let k, _),
+             .abortMultipartUpload(let b, let k, _), .listParts(let b, let k, _):
+            return (b, k)
+        default: return nil
         }
     }
 }

@@ -25,11 +25,10 @@ extension S3Service {
     }
 
     private func requireUpload(_ c: S3Context, _ id: String) throws -> UploadRecord {
-        guard let upload = try store.upload(id) else { throw S3Error(StoreError.noSuchUpload(id)) }
-        if case .uploadPart(let b, let k, _, _) = c.endpoint, b != upload.bucket || k != upload.key { throw S3Error(StoreError.noSuchUpload(id)) }
-        if case .uploadPartCopy(let b, let k, _, _) = c.endpoint, b != upload.bucket || k != upload.key { throw S3Error(StoreError.noSuchUpload(id)) }
-        if case .completeMultipartUpload(let b, let k, _) = c.endpoint, b != upload.bucket || k != upload.key { throw S3Error(StoreError.noSuchUpload(id)) }
-        if case .listParts(let b, let k, _) = c.endpoint, b != upload.bucket || k != upload.key { throw S3Error(StoreError.noSuchUpload(id)) }
+        // An upload ID is only valid on the bucket and key it was created for.
+        guard let upload = try store.upload(id), c.endpoint.object.map({ $0 == (upload.bucket, upload.key) }) ?? true else {
+            throw S3Error(StoreError.noSuchUpload(id))
+        }
         return upload
     }
 
