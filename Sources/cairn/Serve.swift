@@ -62,6 +62,7 @@ struct Serve: AsyncParsableCommand {
                   AWS_ACCESS_KEY_ID=\(devAccessKey)
                   AWS_SECRET_ACCESS_KEY=\(devSecretKey)
                 """)
+            fflush(nil)  // visible at once even when stdout is a file or a pipe
         }
 
         let (host, port) = try parseAddress()
