@@ -9,7 +9,7 @@ extension S3Service {
     func listBuckets(_ c: S3Context) throws -> Response {
         var w = XMLWriter()
         w.open("ListAllMyBucketsResult", xmlns: s3Namespace)
-        w.open("Owner"); w.element("ID", c.auth.accessKeyID); w.element("DisplayName", c.auth.accessKeyID); w.close("Owner")
+        w.principal("Owner", c.auth.accessKeyID)
         w.open("Buckets")
         for b in try store.listBuckets() {
             w.open("Bucket"); w.element("Name", b.name); w.element("CreationDate", HTTPDate.iso8601(b.created)); w.element("BucketRegion", region); w.close("Bucket")
@@ -117,7 +117,7 @@ extension S3Service {
             w.element("Size", String(record.size))
             w.element("StorageClass", "STANDARD")
             if !v2 || q["fetch-owner"] == "true" {
-                w.open("Owner"); w.element("ID", c.auth.accessKeyID); w.element("DisplayName", c.auth.accessKeyID); w.close("Owner")
+                w.principal("Owner", c.auth.accessKeyID)
             }
             w.close("Contents")
         }

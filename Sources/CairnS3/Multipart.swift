@@ -123,8 +123,8 @@ extension S3Service {
         var w = XMLWriter()
         w.open("ListPartsResult", xmlns: s3Namespace)
         w.element("Bucket", bucket); w.element("Key", key); w.element("UploadId", id)
-        w.open("Initiator"); w.element("ID", c.auth.accessKeyID); w.element("DisplayName", c.auth.accessKeyID); w.close("Initiator")
-        w.open("Owner"); w.element("ID", c.auth.accessKeyID); w.element("DisplayName", c.auth.accessKeyID); w.close("Owner")
+        w.principal("Initiator", c.auth.accessKeyID)
+        w.principal("Owner", c.auth.accessKeyID)
         w.element("StorageClass", "STANDARD")
         w.element("PartNumberMarker", String(marker))
         w.element("NextPartNumberMarker", String(page.last?.number ?? marker))
@@ -167,8 +167,8 @@ extension S3Service {
         for u in page {
             w.open("Upload")
             w.element("Key", u.key); w.element("UploadId", u.id)
-            w.open("Initiator"); w.element("ID", c.auth.accessKeyID); w.element("DisplayName", c.auth.accessKeyID); w.close("Initiator")
-            w.open("Owner"); w.element("ID", c.auth.accessKeyID); w.element("DisplayName", c.auth.accessKeyID); w.close("Owner")
+            w.principal("Initiator", c.auth.accessKeyID)
+            w.principal("Owner", c.auth.accessKeyID)
             w.element("StorageClass", "STANDARD")
             w.element("Initiated", HTTPDate.iso8601(u.created))
             if let alg = u.checksumAlgorithm { w.element("ChecksumAlgorithm", alg.rawValue) }

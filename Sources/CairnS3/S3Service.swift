@@ -188,3 +188,13 @@ let s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 extension HTTPField.Name {
     static let amzRequestID = HTTPField.Name("x-amz-request-id")!
 }
+
+extension XMLWriter {
+    /// An `Owner` or `Initiator` element: Cairn reports the access key as both ID and display name.
+    mutating func principal(_ element: String, _ accessKeyID: String) {
+        open(element)
+        self.element("ID", accessKeyID)
+        self.element("DisplayName", accessKeyID)
+        close(element)
+    }
+}

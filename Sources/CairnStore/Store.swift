@@ -449,7 +449,8 @@ public final class Store: Sendable {
 
         let chunks = chosen.reduce(into: ChunkList()) { $0.append(contentsOf: $1.chunks) }
         let md5 = Hasher(.md5), sha256 = Hasher(.sha256)
-        let reader = makeChunkReader()
+        let reader = checkoutChunkReader()
+        defer { recycle(reader) }
         for i in 0..<chunks.count {
             let bytes = try reader.read(chunks.digest(at: i))
             md5.update(bytes)
