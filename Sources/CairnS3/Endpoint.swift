@@ -169,6 +169,8 @@ func validateBucketName(_ name: String) throws {
     // Reserved prefixes and suffixes (S3 general purpose bucket naming rules).
     for reserved in ["xn--", "sthree-", "amzn-s3-demo-"] where name.hasPrefix(reserved) { throw bad() }
     for reserved in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] where name.hasSuffix(reserved) { throw bad() }
+    // `/api/...` is Cairn's native API (native-api.md).
+    if name == "api" { throw bad() }
     let parts = name.split(separator: ".")
     if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { throw bad() }
 }

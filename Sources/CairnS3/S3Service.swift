@@ -29,6 +29,7 @@ public final class S3Service: Sendable {
     let region: String
     let verifier: SigV4Verifier
     let logger: Logger
+    let dedupeStats = DedupeStats()
 
     public init(store: Store, region: String, credentials: Credentials, logger: Logger) {
         self.store = store
@@ -52,7 +53,14 @@ public final class S3Service: Sendable {
         do {
             response = try await route(request, requestID: requestID)
         } catch {
-            response = errorResponse(error, request: request, requestID: requestID)
+            let s3 = s3Error(error, requestID: requestID)
+            if rawPath == "/api" || rawPath.hasPrefix("/api/") {
+                var missing: [String]?
+                if case .missingChunks(let digests) = error as? StoreError { missing = digests }
+                response = jsonErrorResponse(s3, missing: missing, head: request.method == .head)
+            } else {
+                response = errorResponse(s3, request: request, requestID: requestID)
+            }
         }
         response.headers[.amzRequestID] = requestID
         response.headers[.server] = "Cairn"
@@ -73,6 +81,11 @@ public final class S3Service: Sendable {
         let isAnonymous = request.headers[.authorization] == nil && !rawQuery.contains("X-Amz-Signature=")
         if isAnonymous && request.method == .get && (rawPath == "/healthz" || rawPath == "/readyz") {
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+
+        if rawPath == "/api" || rawPath.hasPrefix("/api/") {
+            guard rawPath.hasPrefix("/api/v1/") else { throw S3Error("NotFound", .notFound, "No such API version: \(rawPath)") }
+            return try await routeNative(request, requestID: requestID, path: rawPath.dropFirst(8))
         }
 
         // Path-style addressing: /bucket/key. The key is everything after the first '/', exactly.
@@ -104,7 +117,7 @@ public final class S3Service: Sendable {
         return try await dispatch(context)
     }
 
-    private func authenticate(_ request: Request) throws -> VerifiedRequest {
+    func authenticate(_ request: Request) throws -> VerifiedRequest {
         var headers: [(name: String, value: String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
         if let authority = request.head.authority { headers.append(("host", authority)) }
         let sigRequest = SigV4Request(method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query ?? "", headers: headers)
@@ -138,7 +151,8 @@ public final class S3Service: Sendable {
         }
     }
 
-    private func errorResponse(_ error: any Error, request: Request, requestID: String) -> Response {
+    /// The S3 error code, status and message for any error a handler throws.
+    private func s3Error(_ error: any Error, requestID: String) -> S3Error {
         let s3: S3Error
         switch error {
         case let e as S3Error: s3 = e
@@ -150,6 +164,10 @@ public final class S3Service: Sendable {
             s3 = S3Error("InternalError", .internalServerError, "We encountered an internal error. Please try again.")
         }
         if s3.status.code >= 500 { logger.error("\(s3)", metadata: ["request-id": .string(requestID)]) }
+        return s3
+    }
+
+    private func errorResponse(_ s3: S3Error, request: Request, requestID: String) -> Response {
         var headers: HTTPFields = [.contentType: "application/xml"]
         if request.method == .head || s3.status == .notModified {
             headers[.contentLength] = "0"

@@ -227,6 +227,12 @@ public final class ChunkReader {
 
     /// The raw bytes of the chunk with this digest.
     public func read(_ digest: [UInt8]) throws -> [UInt8] {
+        let (location, payload) = try readRecord(digest)
+        return try decode(digest, location, payload)
+    }
+
+    /// Reads the chunk's pack record; returns its location and the payload (valid until the next read).
+    func readRecord(_ digest: [UInt8]) throws -> (ChunkLocation, UnsafeRawBufferPointer) {
         guard let location = try store.chunkLocation(digest) else { throw StoreError.missingChunk(digest.hex) }
         let needed = PackFormat.recordHeaderLength + Int(location.storedLength)
         if needed > record.count {
@@ -242,7 +248,11 @@ public final class ChunkReader {
         guard Array(header[0..<4]) == PackFormat.recordMagic, Array(header[8..<40]) == digest else {
             throw StoreError.corruptChunk("\(digest.hex): record header does not match the index")
         }
-        let payload = UnsafeRawBufferPointer(rebasing: record[PackFormat.recordHeaderLength..<needed])
+        return (location, UnsafeRawBufferPointer(rebasing: record[PackFormat.recordHeaderLength..<needed]))
+    }
+
+    /// Decodes a stored payload and checks it hashes to `digest`.
+    func decode(_ digest: [UInt8], _ location: ChunkLocation, _ payload: UnsafeRawBufferPointer) throws -> [UInt8] {
         var raw = [UInt8](repeating: 0, count: Int(location.rawLength))
         try raw.withUnsafeMutableBytes { out in
             if location.compressed {

@@ -16,6 +16,8 @@ public final class Store: Sendable {
 
     public let directory: URL
     public let chunkerParameters: ChunkerParameters
+    /// How long a dedupe session stays alive after its last request.
+    public let sessionTTL: TimeInterval
     let environment: Environment
     let packs: PackStore
     let committer: GroupCommitter
@@ -24,16 +26,17 @@ public final class Store: Sendable {
     private let readerPool = ReaderPool()
 
     struct Databases: Sendable {
-        let meta, buckets, objects, blobs, chunks, md5, uploads, parts: Database
+        let meta, buckets, objects, blobs, chunks, md5, uploads, parts, sessions, pins: Database
     }
 
     /// Opens the store in `directory`, creating it (with `chunker` parameters) when it is new.
-    public static func open(directory: URL, chunker: ChunkerParameters = .standard) throws -> Store {
-        try Store(directory: directory, chunker: chunker)
+    public static func open(directory: URL, chunker: ChunkerParameters = .standard, sessionTTL: TimeInterval = 86_400) throws -> Store {
+        try Store(directory: directory, chunker: chunker, sessionTTL: sessionTTL)
     }
 
-    private init(directory: URL, chunker: ChunkerParameters) throws {
+    private init(directory: URL, chunker: ChunkerParameters, sessionTTL: TimeInterval) throws {
         self.directory = directory
+        self.sessionTTL = sessionTTL
         let fm = FileManager.default
         try fm.createDirectory(at: directory.appendingPathComponent("index"), withIntermediateDirectories: true)
 
@@ -49,7 +52,8 @@ public final class Store: Sendable {
         db = Databases(
             meta: try environment.open("meta"), buckets: try environment.open("buckets"), objects: try environment.open("objects"),
             blobs: try environment.open("blobs"), chunks: try environment.open("chunks"), md5: try environment.open("md5"),
-            uploads: try environment.open("uploads"), parts: try environment.open("parts"))
+            uploads: try environment.open("uploads"), parts: try environment.open("parts"),
+            sessions: try environment.open("sessions"), pins: try environment.open("pins"))
         packs = try PackStore(directory: directory.appendingPathComponent("packs"))
 
         let db = self.db

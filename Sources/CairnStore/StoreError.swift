@@ -13,6 +13,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case corruptChunk(String)
     case missingChunk(String)
     case shuttingDown
+    /// A dedupe session that does not exist or has expired.
+    case noSuchSession(String)
+    /// Chunks a manifest names that the store does not hold (hex digests).
+    case missingChunks([String])
+    /// Uploaded bytes or a manifest whose digests do not match the content.
+    case badDigest(String)
 
     public var description: String {
         switch self {
@@ -28,6 +34,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .corruptChunk(let d): return "stored chunk \(d) is corrupt; the object cannot be served"
         case .missingChunk(let d): return "stored chunk \(d) is missing from the index"
         case .shuttingDown: return "the server is shutting down"
+        case .noSuchSession(let id): return "The upload session does not exist or has expired: \(id)"
+        case .missingChunks(let d): return "The store lacks \(d.count) chunk(s) the manifest names"
+        case .badDigest(let why): return "The content does not match its digest: \(why)"
         }
     }
 }
