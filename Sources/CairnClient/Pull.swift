@@ -1,0 +1,259 @@
+import CairnCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cairn pull`: fetch the manifests, take every chunk the local cache (or the file already at the
+/// destination) holds, fetch only the rest, and write each file under a temporary name that is renamed
+/// into place once its sha256 checks out. Fetched chunks go to the cache as they arrive, so a rerun after
+/// an interruption fetches only what is still missing.
+public struct Puller: Sendable {
+    let remote: Remote
+    let jobs: Int
+    let progress: Progress
+    let cache: ChunkCache?
+
+    public init(remote: Remote, jobs: Int, progress: Progress, cacheDirectory: URL?) throws {
+        self.remote = remote
+        self.jobs = jobs
+        self.progress = progress
+        cache = try cacheDirectory.map { try ChunkCache(directory: $0) }
+    }
+
+    struct Destination {
+        let key: String
+        let path: String
+        let manifest: Manifest
+    }
+
+    /// Maps the objects under `location` to local paths (see the README for the rules).
+    static func destinations(_ entries: [KeyedManifest], location: S3Location, path: String) throws -> [Destination] {
+        if let single = entries.first(where: { $0.key == location.prefix }), !location.prefix.isEmpty, !location.prefix.hasSuffix("/") {
+            var isDirectory: ObjCBool = false
+            let target = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                ? path + "/" + (single.key as NSString).lastPathComponent : path
+            return [Destination(key: single.key, path: target, manifest: single.manifest)]
+        }
+        var base = location.prefix
+        while base.hasSuffix("/") { base.removeLast() }
+        var out: [Destination] = []
+        for entry in entries {
+            let relative: Substring
+            if base.isEmpty { relative = entry.key[...] } else {
+                guard entry.key.hasPrefix(base + "/") else { continue }
+                relative = entry.key.dropFirst(base.count + 1)
+            }
+            if relative.isEmpty || relative.hasSuffix("/") { continue }  // folder markers
+            let segments = relative.split(separator: "/", omittingEmptySubsequences: false)
+            guard !segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+                throw ClientError.local("refusing to write key \(entry.key): it does not map to a safe local path")
+            }
+            out.append(Destination(key: entry.key, path: path + "/" + relative, manifest: entry.manifest))
+        }
+        return out
+    }
+
+    public func pull(_ location: S3Location, to path: String) async throws -> TransferSummary {
+        let started = Date()
+        let config = try await remote.configuration()
+        let entries = try await remote.manifests(bucket: location.bucket, prefix: location.prefix, maxChunk: config.chunker.maxSize)
+        let destinations = try Self.destinations(entries, location: location, path: path)
+        guard !destinations.isEmpty else { throw ClientError.local("no objects at s3://\(location.bucket)/\(location.prefix)") }
+        progress.setFiles(destinations.count)
+        let tally = Tally()
+        var index = 0
+        while index < destinations.count {
+            // Groups bound the number of open files.
+            let group = Array(destinations[index..<min(destinations.count, index + 256)])
+            index += group.count
+            try await pullGroup(group, config: config, tally: tally)
+        }
+        var summary = TransferSummary()
+        summary.files = destinations.count
+        summary.logicalBytes = destinations.reduce(0) { $0 + Int($1.manifest.size) }
+        summary.chunksTotal = destinations.reduce(0) { $0 + $1.manifest.count }
+        summary.chunksTransferred = tally["fetched"]
+        summary.chunksDeduped = summary.chunksTotal - summary.chunksTransferred
+        summary.payloadBytes = tally["payload"]
+        summary.bytesSent = remote.connection.counters.sent
+        summary.bytesReceived = remote.connection.counters.received
+        summary.dedupeRatio = summary.logicalBytes > 0 ? max(0, 1 - Double(summary.payloadBytes) / Double(summary.logicalBytes)) : 0
+        summary.seconds = Date().timeIntervalSince(started)
+        if let cache, cache.corruptEntries > 0 {
+            printError("warning: \(cache.corruptEntries) corrupt chunk(s) in the local cache were discarded and fetched again\n")
+        }
+        progress.finish(summary)
+        return summary
+    }
+
+    private func pullGroup(_ group: [Destination], config: Remote.ServerConfiguration, tally: Tally) async throws {
+        // Temporary files next to their final names.
+        var files: [LocalFile] = []
+        for d in group {
+            let dir = (d.path as NSString).deletingLastPathComponent
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw ClientError.local("cannot create directory \(dir): \(error.localizedDescription)")
+            }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: d.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw ClientError.local("cannot write \(d.path): a directory is in the way")
+            }
+            files.append(try LocalFile(creating: Self.temporaryPath(d.path)))
+        }
+
+        var targets: [[UInt8]: [Target]] = [:]
+        var lengths: [[UInt8]: Int] = [:]
+        var order: [[UInt8]] = []
+        for (f, d) in group.enumerated() {
+            var offset: UInt64 = 0
+            for i in 0..<d.manifest.count {
+                let digest = d.manifest.digest(at: i)
+                if targets[digest] == nil { order.append(digest); lengths[digest] = Int(d.manifest.lengths[i]) }
+                targets[digest, default: []].append(Target(file: f, offset: offset))
+                offset += UInt64(d.manifest.lengths[i])
+            }
+        }
+        let total = group.reduce(0) { $0 + Int($1.manifest.size) }
+        progress.begin("assembling", total: total)
+
+        func place(_ digest: [UInt8], _ bytes: UnsafeRawBufferPointer) throws {
+            for t in targets[digest]! { try files[t.file].write(bytes, at: t.offset) }
+            progress.advance(bytes: bytes.count * targets[digest]!.count)
+        }
+
+        // 1. The local cache.
+        var pending: [[UInt8]] = []
+        for digest in order {
+            if let bytes = self.cache?.read(digest, length: lengths[digest]!) {
+                try bytes.withUnsafeBytes { try place(digest, $0) }
+                progress.advance(saved: bytes.count * targets[digest]!.count)
+            } else {
+                pending.append(digest)
+            }
+        }
+        // 2. Files already at the destination (an older version pulled without this cache).
+        if !pending.isEmpty {
+            var wanted = Set(pending)
+            for d in group where !wanted.isEmpty {
+                guard let size = try? fileSize(d.path), size > 0, let old = try? chunkFile(d.path, parameters: config.chunker, withMD5: false),
+                      let file = try? LocalFile(reading: d.path) else { continue }
+                for i in 0..<old.manifest.count {
+                    let digest = old.manifest.digest(at: i)
+                    guard wanted.contains(digest), let bytes = try? file.read(Int(old.manifest.lengths[i]), at: old.offsets[i]),
+                          Hasher.digest(.sha256, bytes) == digest else { continue }
+                    try bytes.withUnsafeBytes { b in
+                        try place(digest, b)
+                        try self.cache?.write(digest, b)
+                    }
+                    progress.advance(saved: bytes.count * targets[digest]!.count)
+                    wanted.remove(digest)
+                }
+            }
+            pending = pending.filter { wanted.contains($0) }
+        }
+
+        // 3. The server, several batches in flight; each chunk verified, cached and placed as it arrives.
+        var batches: [[[UInt8]]] = []
+        var batch: [[UInt8]] = [], batchBytes = 0
+        for digest in pending {
+            if !batch.isEmpty && (batch.count == config.maxDigestsPerFetch || batchBytes + lengths[digest]! > 8 << 20) {
+                batches.append(batch)
+                batch = []
+                batchBytes = 0
+            }
+            batch.append(digest)
+            batchBytes += lengths[digest]!
+        }
+        if !batch.isEmpty { batches.append(batch) }
+        let (remote, chunkCache, maxChunk) = (self.remote, self.cache, config.chunker.maxSize)
+        let shared = SharedTargets(targets: targets, files: files, progress: progress)
+        try await forEachConcurrently(batches, limit: jobs) { batch in
+            let decompressor = ZstdDecompressor()
+            var raw = [UInt8](repeating: 0, count: maxChunk)
+            var index = 0
+            try await remote.fetchChunks(batch.flatMap { $0 }, maxChunk: maxChunk) { header, payload in
+                let expected = batch[index]
+                index += 1
+                guard header.digest == expected else { throw ClientError.protocolError("chunk \(index) of a batch is \(header.digest.hex), expected \(expected.hex)") }
+                try raw.withUnsafeMutableBytes { out in
+                    let bytes = UnsafeMutableRawBufferPointer(rebasing: out[0..<header.rawLength])
+                    if header.zstd {
+                        do { try decompressor.decompress(payload, into: bytes) } catch { throw ClientError.protocolError("chunk \(expected.hex): \(error)") }
+                    } else {
+                        bytes.copyMemory(from: payload)
+                    }
+                    let view = UnsafeRawBufferPointer(bytes)
+                    guard Hasher.digest(.sha256, view) == expected else {
+                        throw ClientError.protocolError("chunk \(expected.hex) arrived with different content")
+                    }
+                    try chunkCache?.write(expected, view)
+                    try shared.place(expected, view)
+                }
+                tally.add("fetched", 1)
+                tally.add("payload", payload.count)
+            }
+        }
+
+        // 4. Verify each file as written, make it durable, and move it into place.
+        progress.begin("verifying", total: total)
+        var directories: Set<String> = []
+        for (d, file) in zip(group, files) {
+            let sha256 = try Self.sha256(of: file, size: d.manifest.size) { self.progress.advance(bytes: $0) }
+            guard sha256 == d.manifest.sha256 else {
+                unlink(file.path)
+                throw ClientError.local("\(d.path): the assembled content's sha256 is \(sha256.hex), expected \(d.manifest.sha256.hex); nothing was written")
+            }
+            try file.sync()
+            if rename(file.path, d.path) != 0 { throw ioError("cannot rename into place", d.path) }
+            directories.insert((d.path as NSString).deletingLastPathComponent)
+            progress.advance(files: 1)
+        }
+        for dir in directories { syncDirectory(dir) }
+    }
+
+    static func temporaryPath(_ path: String) -> String {
+        let dir = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
+        return "\(dir)/.\(name).cairn-partial"
+    }
+
+    private static func sha256(of file: LocalFile, size: UInt64, progress: (Int) -> Void) throws -> [UInt8] {
+        let hasher = Hasher(.sha256)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset: UInt64 = 0
+        while offset < size {
+            let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(UInt64(buffer.count), size - offset))]), at: offset)
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            offset += UInt64(n)
+            progress(n)
+        }
+        return hasher.finalize()
+    }
+}
+
+/// A place in one of a group's files where a chunk belongs.
+private struct Target: Sendable {
+    let file: Int
+    let offset: UInt64
+}
+
+/// Where each digest goes, shared read-only by the fetch tasks (writes are positional).
+private final class SharedTargets: @unchecked Sendable {  // immutable after init; pwrite is thread-safe
+    private let targets: [[UInt8]: [Target]]
+    private let files: [LocalFile]
+    private let progress: Progress
+
+    init(targets: [[UInt8]: [Target]], files: [LocalFile], progress: Progress) {
+        self.targets = targets
+        self.files = files
+        self.progress = progress
+    }
+
+    func place(_ digest: [UInt8], _ bytes: UnsafeRawBufferPointer) throws {
+        guard let list = targets[digest] else { return }
+        for t in list { try files[t.file].write(bytes, at: t.offset) }
+        progress.advance(bytes: bytes.count * list.count)
+    }
+}

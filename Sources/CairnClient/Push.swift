@@ -1,0 +1,259 @@
+import CairnCore
+import Foundation
+import NIOHTTP1
+
+/// `s3://bucket/prefix`.
+public struct S3Location: Sendable, Equatable {
+    public var bucket: String
+    public var prefix: String
+
+    public init(parsing text: String) throws {
+        guard text.hasPrefix("s3://") else { throw ClientError.local("expected s3://BUCKET/PREFIX, got \(text)") }
+        let rest = text.dropFirst(5)
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        bucket = String(rest[..<slash])
+        prefix = slash < rest.endIndex ? String(rest[rest.index(after: slash)...]) : ""
+        guard !bucket.isEmpty else { throw ClientError.local("no bucket in \(text)") }
+    }
+}
+
+/// Runs `body` on every item with at most `limit` running at once.
+func forEachConcurrently<T: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var iterator = items.makeIterator()
+        for _ in 0..<max(1, limit) {
+            guard let item = iterator.next() else { break }
+            group.addTask { try await body(item) }
+        }
+        while try await group.next() != nil {
+            if let item = iterator.next() { group.addTask { try await body(item) } }
+        }
+    }
+}
+
+/// Accumulates counters from concurrent tasks.
+final class Tally: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var values: [String: Int] = [:]
+    func add(_ name: String, _ n: Int) { lock.withLock { values[name, default: 0] += n } }
+    subscript(_ name: String) -> Int { lock.withLock { values[name] ?? 0 } }
+}
+
+/// `cairn push`: chunk locally, ask the server which chunks it lacks, send only those (zstd on the wire
+/// when it pays, several requests in flight), then commit the manifests. Chunks reach the server's index
+/// batch by batch, so a rerun after an interruption sends only what is still missing.
+public struct Pusher: Sendable {
+    let remote: Remote
+    let jobs: Int
+    let progress: Progress
+
+    public init(remote: Remote, jobs: Int, progress: Progress) {
+        self.remote = remote
+        self.jobs = jobs
+        self.progress = progress
+    }
+
+    struct Source: Sendable {
+        let path: String
+        let key: String
+        let size: Int
+    }
+
+    /// The files to send and their keys (see the README for the naming rules).
+    static func sources(_ path: String, prefix: String) throws -> [Source] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ClientError.local("\(path) does not exist") }
+        if !isDirectory.boolValue {
+            let key = prefix.isEmpty || prefix.hasSuffix("/") ? prefix + (path as NSString).lastPathComponent : prefix
+            return [Source(path: path, key: key, size: try fileSize(path))]
+        }
+        var base = prefix
+        while base.hasSuffix("/") { base.removeLast() }
+        let root = URL(fileURLWithPath: path).standardizedFileURL
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey, .fileSizeKey]) else {
+            throw ClientError.local("cannot list \(path)")
+        }
+        var sources: [Source] = []
+        let rootPath = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        for case let url as URL in walker {
+            let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey, .fileSizeKey])
+            guard values.isRegularFile == true, values.isSymbolicLink != true else { continue }
+            let full = url.standardizedFileURL.path
+            guard full.hasPrefix(rootPath) else { continue }
+            let relative = String(full.dropFirst(rootPath.count))
+            sources.append(Source(path: full, key: base.isEmpty ? relative : base + "/" + relative, size: values.fileSize ?? 0))
+        }
+        return sources.sorted { $0.key < $1.key }
+    }
+
+    public func push(_ path: String, to location: S3Location) async throws -> TransferSummary {
+        let started = Date()
+        let sources = try Self.sources(path, prefix: location.prefix)
+        guard !sources.isEmpty else { throw ClientError.local("nothing to push: \(path) holds no files") }
+        try await requireBucket(location.bucket)
+        let config = try await remote.configuration()
+        progress.setFiles(sources.count)
+        let session = try await remote.createSession()
+        var summary = TransferSummary()
+        let tally = Tally()
+        do {
+            // Groups bound the size of the missing-chunk queries and commits.
+            var index = 0
+            while index < sources.count {
+                var group: [Source] = []
+                var chunkEstimate = 0
+                while index < sources.count, group.count < 5_000, chunkEstimate < 200_000 {
+                    group.append(sources[index])
+                    chunkEstimate += sources[index].size / config.chunker.minSize + 1
+                    index += 1
+                }
+                try await pushGroup(group, location: location, session: session, config: config, tally: tally)
+            }
+        } catch {
+            await remote.deleteSession(session)
+            throw error
+        }
+        await remote.deleteSession(session)
+        summary.files = sources.count
+        summary.logicalBytes = sources.reduce(0) { $0 + $1.size }
+        summary.chunksTotal = tally["chunks"]
+        summary.chunksTransferred = tally["sent"]
+        summary.chunksDeduped = summary.chunksTotal - summary.chunksTransferred
+        summary.payloadBytes = tally["payload"]
+        summary.bytesSent = remote.connection.counters.sent
+        summary.bytesReceived = remote.connection.counters.received
+        summary.dedupeRatio = summary.logicalBytes > 0 ? max(0, 1 - Double(summary.payloadBytes) / Double(summary.logicalBytes)) : 0
+        summary.seconds = Date().timeIntervalSince(started)
+        progress.finish(summary)
+        return summary
+    }
+
+    func requireBucket(_ bucket: String) async throws {
+        do {
+            _ = try await remote.connection.send(.HEAD, "/" + encodePath(bucket))
+        } catch ClientError.server(404, _, _, _) {
+            throw ClientError.server(status: 404, code: "NoSuchBucket", message: "bucket \(bucket) does not exist", missing: [])
+        }
+    }
+
+    private struct Upload: Sendable {
+        let file: Int
+        let offset: UInt64
+        let length: Int
+        let digest: [UInt8]
+    }
+
+    private func pushGroup(_ group: [Source], location: S3Location, session: String, config: Remote.ServerConfiguration, tally: Tally) async throws {
+        let logical = group.reduce(0) { $0 + $1.size }
+        progress.begin("chunking", total: logical)
+        var files: [ChunkedFile] = []
+        for source in group {
+            files.append(try chunkFile(source.path, parameters: config.chunker) { self.progress.advance(bytes: $0) })
+            guard files.last!.manifest.size == UInt64(source.size) else { throw ClientError.local("\(source.path) changed while it was being read") }
+        }
+
+        // One upload per distinct chunk, taken from its first occurrence.
+        var first: [[UInt8]: Upload] = [:]
+        var order: [[UInt8]] = []
+        for (f, file) in files.enumerated() {
+            for i in 0..<file.manifest.count {
+                let digest = file.manifest.digest(at: i)
+                tally.add("chunks", 1)
+                if first[digest] == nil {
+                    first[digest] = Upload(file: f, offset: file.offsets[i], length: Int(file.manifest.lengths[i]), digest: digest)
+                    order.append(digest)
+                }
+            }
+        }
+        var missing: [Upload] = []
+        var start = 0
+        while start < order.count {
+            let slice = order[start..<min(order.count, start + config.maxDigestsPerQuery)]
+            let answer = try await remote.missing(session: session, digests: slice.flatMap { $0 })
+            for i in 0..<answer.count / 32 { missing.append(first[Array(answer[i * 32..<(i + 1) * 32])]!) }
+            start += slice.count
+        }
+        let missingBytes = missing.reduce(0) { $0 + $1.length }
+        progress.begin("sending", total: missingBytes)
+        progress.advance(saved: logical - missingBytes)
+        var batches: [[Upload]] = []
+        var batch: [Upload] = [], batchBytes = 0
+        let limit = min(4 << 20, config.maxBatchBytes / 2)
+        for upload in missing {
+            if batchBytes + upload.length > limit && !batch.isEmpty {
+                batches.append(batch)
+                batch = []
+                batchBytes = 0
+            }
+            batch.append(upload)
+            batchBytes += upload.length
+        }
+        if !batch.isEmpty { batches.append(batch) }
+        let paths = group.map(\.path)
+        let (remote, progress) = (self.remote, self.progress)
+        try await forEachConcurrently(batches, limit: jobs) { batch in
+            let frames = try Self.frames(batch, paths: paths)
+            try await remote.uploadChunks(session: session, frames: frames.bytes)
+            tally.add("sent", batch.count)
+            tally.add("payload", frames.payload)
+            progress.advance(bytes: batch.reduce(0) { $0 + $1.length })
+        }
+
+        progress.begin("committing", total: 0)
+        var entries: [KeyedManifest] = []
+        var entryBytes = 0
+        for (source, file) in zip(group, files) {
+            entries.append(KeyedManifest(key: source.key, manifest: file.manifest))
+            entryBytes += file.manifest.encodedLength
+            if entries.count == 10_000 || entryBytes > 32 << 20 {
+                try await remote.commit(session: session, bucket: location.bucket, entries: entries)
+                progress.advance(files: entries.count)
+                entries = []
+                entryBytes = 0
+            }
+        }
+        if !entries.isEmpty {
+            try await remote.commit(session: session, bucket: location.bucket, entries: entries)
+            progress.advance(files: entries.count)
+        }
+    }
+
+    /// Reads a batch's chunks from their files and frames them, zstd-compressed when that saves at least 1/32.
+    private static func frames(_ batch: [Upload], paths: [String]) throws -> (bytes: [UInt8], payload: Int) {
+        var out: [UInt8] = []
+        out.reserveCapacity(batch.reduce(0) { $0 + $1.length + ChunkFrame.headerLength })
+        var open: [Int: LocalFile] = [:]
+        let compressor = ZstdCompressor(level: 1)
+        var scratch = [UInt8](repeating: 0, count: ZstdCompressor.bound(batch.map(\.length).max() ?? 0))
+        var payload = 0
+        var incompressibleStreak = 0
+        for upload in batch {
+            let file = try open[upload.file] ?? LocalFile(reading: paths[upload.file])
+            open[upload.file] = file
+            let raw = try file.read(upload.length, at: upload.offset)
+            guard Hasher.digest(.sha256, raw) == upload.digest else {
+                throw ClientError.local("\(paths[upload.file]) changed while it was being sent")
+            }
+            let attempt = incompressibleStreak < 4 || incompressibleStreak % 16 == 0
+            let compressed: Int? = attempt ? raw.withUnsafeBytes { src in scratch.withUnsafeMutableBytes { compressor.compress(src, into: $0) } } : nil
+            if let n = compressed, n < raw.count - raw.count / 32 {
+                ChunkFrame.appendHeader(to: &out, digest: upload.digest, rawLength: raw.count, storedLength: n, zstd: true)
+                out.append(contentsOf: scratch[0..<n])
+                payload += n
+                incompressibleStreak = 0
+            } else {
+                ChunkFrame.appendHeader(to: &out, digest: upload.digest, rawLength: raw.count, storedLength: raw.count, zstd: false)
+                out.append(contentsOf: raw)
+                payload += raw.count
+                incompressibleStreak += 1
+            }
+        }
+        return (out, payload)
+    }
+}
+
+func fileSize(_ path: String) throws -> Int {
+    do { return (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 } catch {
+        throw ClientError.local("cannot read \(path): \(error.localizedDescription)")
+    }
+}

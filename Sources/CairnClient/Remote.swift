@@ -1,0 +1,99 @@
+import AsyncHTTPClient
+import CairnCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The native dedupe API (native-api.md) as calls.
+public struct Remote: Sendable {
+    public let connection: Connection
+
+    public init(_ connection: Connection) { self.connection = connection }
+
+    public struct ServerConfiguration: Sendable {
+        public var chunker: ChunkerParameters
+        public var maxBatchBytes: Int
+        public var maxDigestsPerQuery: Int
+        public var maxDigestsPerFetch: Int
+    }
+
+    public func configuration() async throws -> ServerConfiguration {
+        let reply = try await connection.send(.GET, "/api/v1/dedupe")
+        guard let o = try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any], let c = o["chunker"] as? [String: Any],
+              let min = c["min_size"] as? Int, let avg = c["avg_size"] as? Int, let max = c["max_size"] as? Int, let n = c["normalization"] as? Int else {
+            throw ClientError.protocolError("GET /api/v1/dedupe did not describe the chunker (is this a Cairn server?)")
+        }
+        return ServerConfiguration(chunker: ChunkerParameters(minSize: min, averageSize: avg, maxSize: max, normalization: n),
+                                   maxBatchBytes: o["max_batch_bytes"] as? Int ?? 4 << 20,
+                                   maxDigestsPerQuery: o["max_digests_per_query"] as? Int ?? 8192,
+                                   maxDigestsPerFetch: o["max_digests_per_fetch"] as? Int ?? 1024)
+    }
+
+    public func createSession() async throws -> String {
+        let reply = try await connection.send(.POST, "/api/v1/dedupe/sessions")
+        guard let o = try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any], let id = o["session"] as? String else {
+            throw ClientError.protocolError("no session in the answer to POST /api/v1/dedupe/sessions")
+        }
+        return id
+    }
+
+    public func deleteSession(_ id: String) async {
+        _ = try? await connection.send(.DELETE, "/api/v1/dedupe/sessions/\(id)")
+    }
+
+    /// The digests (concatenated) among `digests` that the server lacks.
+    public func missing(session: String, digests: [UInt8]) async throws -> [UInt8] {
+        try await connection.send(.POST, "/api/v1/dedupe/sessions/\(session)/missing", body: digests).body
+    }
+
+    public func uploadChunks(session: String, frames: [UInt8]) async throws {
+        _ = try await connection.send(.POST, "/api/v1/dedupe/sessions/\(session)/chunks", body: frames)
+    }
+
+    public func commit(session: String, bucket: String, entries: [KeyedManifest]) async throws {
+        var body: [UInt8] = []
+        for e in entries { e.encode(into: &body) }
+        _ = try await connection.send(.POST, "/api/v1/dedupe/sessions/\(session)/commit/\(encodePath(bucket))", body: body)
+    }
+
+    /// Every manifest under `prefix`, in key order.
+    public func manifests(bucket: String, prefix: String, maxChunk: Int) async throws -> [KeyedManifest] {
+        var all: [KeyedManifest] = []
+        var startAfter: String?
+        while true {
+            var query = "max-keys=1000&prefix=\(SigV4.uriEncode(prefix, encodeSlash: true))"
+            if let startAfter { query += "&start-after=\(SigV4.uriEncode(startAfter, encodeSlash: true))" }
+            let reply = try await connection.send(.GET, "/api/v1/dedupe/manifests/\(encodePath(bucket))", query: query)
+            let page: [KeyedManifest]
+            do { page = try KeyedManifest.decodeAll(reply.body, maxChunk: maxChunk) } catch { throw ClientError.protocolError("manifest listing: \(error)") }
+            all.append(contentsOf: page)
+            guard reply.headers.first(name: "x-cairn-truncated") == "true", let last = page.last else { return all }
+            startAfter = last.key
+        }
+    }
+
+    /// Fetches chunks; calls `receive` with each frame in request order. Frames are verified by the caller.
+    public func fetchChunks(_ digests: [UInt8], maxChunk: Int, receive: (ChunkFrame.Header, UnsafeRawBufferPointer) throws -> Void) async throws {
+        let response = try await connection.stream(.POST, "/api/v1/dedupe/chunks", body: digests)
+        var decoder = ChunkFrameDecoder(maxChunk: maxChunk)
+        var frames = 0
+        do {
+            for try await buffer in response.body {
+                connection.countReceived(buffer.readableBytes)
+                try buffer.withUnsafeReadableBytes { bytes in
+                    try decoder.feed(bytes) { header, payload in
+                        try receive(header, payload)
+                        frames += 1
+                    }
+                }
+            }
+        } catch let e as ClientError { throw e } catch let e as WireError {
+            throw ClientError.protocolError("chunk stream: \(e)")
+        } catch {
+            throw ClientError.unreachable(connection.settings.endpoint.absoluteString, "the connection broke while fetching chunks: \(error)")
+        }
+        guard decoder.isAtBoundary, frames == digests.count / 32 else {
+            throw ClientError.protocolError("the chunk stream ended after \(frames) of \(digests.count / 32) chunks")
+        }
+    }
+}
