@@ -146,6 +146,7 @@ public final class Connection: Sendable {
             return .server(status: status, code: error["code"] as? String ?? "Unknown", message: error["message"] as? String ?? "",
                            missing: error["missing"] as? [String] ?? [])
         }
+        if body.isEmpty && status == 403 { return .server(status: status, code: "AccessDenied", message: "403 Forbidden", missing: []) }
         // An S3 XML error (the S3 API answered): pull out Code and Message.
         let text = String(decoding: body.prefix(4096), as: UTF8.self)
         func element(_ name: String) -> String? {

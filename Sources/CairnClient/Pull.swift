@@ -91,7 +91,7 @@ public struct Puller: Sendable {
         // Temporary files next to their final names.
         var files: [LocalFile] = []
         for d in group {
-            let dir = (d.path as NSString).deletingLastPathComponent
+            let dir = directory(of: d.path)
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
                 throw ClientError.local("cannot create directory \(dir): \(error.localizedDescription)")
             }
@@ -206,14 +206,14 @@ public struct Puller: Sendable {
             }
             try file.sync()
             if rename(file.path, d.path) != 0 { throw ioError("cannot rename into place", d.path) }
-            directories.insert((d.path as NSString).deletingLastPathComponent)
+            directories.insert(directory(of: d.path))
             progress.advance(files: 1)
         }
         for dir in directories { syncDirectory(dir) }
     }
 
     static func temporaryPath(_ path: String) -> String {
-        let dir = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
+        let dir = directory(of: path), name = (path as NSString).lastPathComponent
         return "\(dir)/.\(name).cairn-partial"
     }
 
@@ -231,6 +231,12 @@ public struct Puller: Sendable {
         }
         return hasher.finalize()
     }
+}
+
+/// The directory holding `path` ("." for a bare file name).
+func directory(of path: String) -> String {
+    let dir = (path as NSString).deletingLastPathComponent
+    return dir.isEmpty ? "." : dir
 }
 
 /// A place in one of a group's files where a chunk belongs.

@@ -90,8 +90,8 @@ public struct Pusher: Sendable {
         let started = Date()
         let sources = try Self.sources(path, prefix: location.prefix)
         guard !sources.isEmpty else { throw ClientError.local("nothing to push: \(path) holds no files") }
-        try await requireBucket(location.bucket)
         let config = try await remote.configuration()
+        try await requireBucket(location.bucket)
         progress.setFiles(sources.count)
         let session = try await remote.createSession()
         var summary = TransferSummary()
