@@ -40,7 +40,10 @@ extension S3Service {
         let s = segments
         switch (method, s.count, s[0], s.count > 1 ? s[1] : "") {
         case (.get, 1, "dedupe", _): return dedupeConfiguration()
-        case (.get, 2, "dedupe", "stats"): return json(dedupeStats.snapshot)
+        case (.get, 2, "dedupe", "stats"):
+            var stats = dedupeStats.snapshot
+            stats["index_chunks"] = try store.statistics().chunks
+            return json(stats)
         case (.post, 2, "dedupe", "sessions"): return try await createSession(c)
         case (.delete, 3, "dedupe", "sessions"): return try await deleteSession(s[2])
         case (.post, 4, "dedupe", "sessions") where s[3] == "missing": return try await missingChunks(c, try sessionID(s[2]))
@@ -113,12 +116,12 @@ extension S3Service {
         }
         guard decoder.isAtBoundary else { throw S3Error.invalidRequest("The body ends inside a chunk frame.") }
         if let bodyHash { try Payload.verifySHA256(c, actual: bodyHash.finalize()) }
-        try await store.commitChunks(ingester.batch, session: session)
+        let indexed = try await store.commitChunks(ingester.batch, session: session)
         dedupeStats.add("chunks_received", received)
         dedupeStats.add("wire_bytes_received", wire)
-        dedupeStats.add("chunks_stored", ingester.batch.stored)
+        dedupeStats.add("chunks_stored", indexed)
         dedupeStats.add("chunk_bytes_stored", Int(ingester.batch.storedBytes))
-        return json(["received": received, "stored": ingester.batch.stored, "bytes": wire])
+        return json(["received": received, "stored": indexed, "bytes": wire])
     }
 
     private func commit(_ c: S3Context, _ session: [UInt8], _ bucket: String) async throws -> Response {

@@ -54,7 +54,7 @@ public final class S3Service: Sendable {
             response = try await route(request, requestID: requestID)
         } catch {
             let s3 = s3Error(error, requestID: requestID)
-            if rawPath == "/api" || rawPath.hasPrefix("/api/") {
+            if rawPath.hasPrefix("/api/v1/") {
                 var missing: [String]?
                 if case .missingChunks(let digests) = error as? StoreError { missing = digests }
                 response = jsonErrorResponse(s3, missing: missing, head: request.method == .head)
@@ -83,8 +83,7 @@ public final class S3Service: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
 
-        if rawPath == "/api" || rawPath.hasPrefix("/api/") {
-            guard rawPath.hasPrefix("/api/v1/") else { throw S3Error("NotFound", .notFound, "No such API version: \(rawPath)") }
+        if rawPath.hasPrefix("/api/v1/") {
             return try await routeNative(request, requestID: requestID, path: rawPath.dropFirst(8))
         }
 

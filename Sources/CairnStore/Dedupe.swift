@@ -91,15 +91,19 @@ extension Store {
 
     public func makeChunkIngester() -> ChunkIngester { ChunkIngester(store: self) }
 
-    /// Makes ingested chunks reachable and pins them to the session.
-    public func commitChunks(_ batch: IngestedChunks, session: [UInt8]) async throws {
+    /// Makes ingested chunks reachable and pins them to the session. Returns how many chunks the index
+    /// gained (a concurrent upload of the same chunk may have won; its record is then garbage in a pack).
+    @discardableResult
+    public func commitChunks(_ batch: IngestedChunks, session: [UInt8]) async throws -> Int {
         let db = self.db
-        try await committer.write(syncing: batch.packs) { txn in
+        return try await committer.write(syncing: batch.packs) { txn in
             try self.touch(txn, session)
-            for (digest, location) in batch.newChunks {
-                try txn.put(db.chunks, digest, location.encode(), onlyIfAbsent: true)
+            var inserted = 0
+            for (digest, location) in batch.newChunks where try txn.put(db.chunks, digest, location.encode(), onlyIfAbsent: true) {
+                inserted += 1
             }
             for digest in batch.digests { try txn.put(db.pins, session + digest, []) }
+            return inserted
         }
     }
 
@@ -131,17 +135,20 @@ extension Store {
 
         let reader = checkoutChunkReader()
         defer { recycle(reader) }
+        // The whole sha256 on this thread, the md5 on a second one; the whole-content digests cover every
+        // chunk, so chunks are not hashed one by one here.
         for (entry, existing) in verified where !existing {
             let m = entry.manifest
-            let digester = WholeContentDigester(checksums: [])
+            let md5 = WholeContentDigester(md5: true, sha256: false)
+            let sha256 = Hasher(.sha256)
             for i in 0..<m.count {
-                let bytes = try reader.read(m.digest(at: i))
+                let bytes = try reader.readUnverified(m.digest(at: i))
                 guard bytes.count == Int(m.lengths[i]) else { throw StoreError.badDigest("\(entry.key): chunk \(i) is \(bytes.count) bytes, the manifest says \(m.lengths[i])") }
-                bytes.withUnsafeBytes { digester.update($0) }
+                bytes.withUnsafeBytes { md5.update($0); sha256.update($0) }
             }
-            let sums = digester.finish()
-            guard sums.sha256 == m.sha256 else { throw StoreError.badDigest("\(entry.key): the content's sha256 is \(sums.sha256.hex), not \(m.sha256.hex)") }
-            guard sums.md5 == m.md5 else { throw StoreError.badDigest("\(entry.key): the content's md5 is \(sums.md5.hex), not \(m.md5.hex)") }
+            let contentSHA256 = sha256.finalize(), contentMD5 = md5.finish().md5
+            guard contentSHA256 == m.sha256 else { throw StoreError.badDigest("\(entry.key): the content's sha256 is \(contentSHA256.hex), not \(m.sha256.hex)") }
+            guard contentMD5 == m.md5 else { throw StoreError.badDigest("\(entry.key): the content's md5 is \(contentMD5.hex), not \(m.md5.hex)") }
         }
 
         let now = Date()

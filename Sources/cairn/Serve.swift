@@ -26,12 +26,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.")
     var tlsKey: String?
 
+    @Option(name: .customLong("session-ttl"), help: "Seconds a dedupe upload session (and the chunks it pins) lives after its last request.")
+    var sessionTTL: Int = 86_400
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        guard sessionTTL > 0 else { throw ValidationError("--session-ttl must be positive") }
         _ = try parseAddress()
     }
 
@@ -67,7 +71,7 @@ struct Serve: AsyncParsableCommand {
 
         let (host, port) = try parseAddress()
         let directory = URL(fileURLWithPath: data)
-        let store = try Store.open(directory: directory)
+        let store = try Store.open(directory: directory, sessionTTL: TimeInterval(sessionTTL))
         logger.info("store opened at \(directory.path) (format \(Store.formatVersion), chunks \(store.chunkerParameters.minSize)/\(store.chunkerParameters.averageSize)/\(store.chunkerParameters.maxSize))")
         let configuration = ServerConfiguration(host: host, port: port, region: region, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey)
         try await runServer(store: store, credentials: Credentials(secrets), configuration: configuration, logger: logger)
