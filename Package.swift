@@ -66,5 +66,6 @@ let package = Package(
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnStore", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3"], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnClientTests", dependencies: ["CairnClient", "CairnCore"], swiftSettings: swiftSettings),
     ]
 )

@@ -7,6 +7,11 @@ public struct S3Location: Sendable, Equatable {
     public var bucket: String
     public var prefix: String
 
+    public init(bucket: String, prefix: String) {
+        self.bucket = bucket
+        self.prefix = prefix
+    }
+
     public init(parsing text: String) throws {
         guard text.hasPrefix("s3://") else { throw ClientError.local("expected s3://BUCKET/PREFIX, got \(text)") }
         let rest = text.dropFirst(5)
