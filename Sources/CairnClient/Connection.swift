@@ -62,7 +62,9 @@ public final class Connection: Sendable {
         self.settings = settings
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(300))
+        // The pool retries a refused connection until the connect timeout: keep it short enough that an
+        // unreachable server is reported promptly.
+        configuration.timeout = .init(connect: .seconds(3), read: .seconds(300))
         configuration.decompression = .disabled
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let u = settings.endpoint

@@ -132,8 +132,10 @@ public struct Puller: Sendable {
                 pending.append(digest)
             }
         }
-        // 2. Files already at the destination (an older version pulled without this cache).
-        if !pending.isEmpty {
+        // 2. Files already at the destination (an older version pulled without this cache). Cutting them costs
+        // about as much as fetching on loopback, so only when there is no cache or it lacks most of the data.
+        let pendingBytes = pending.reduce(0) { $0 + lengths[$1]! }
+        if !pending.isEmpty && (cache == nil || pendingBytes * 2 > total) {
             var wanted = Set(pending)
             for d in group where !wanted.isEmpty {
                 guard let size = try? fileSize(d.path), size > 0, let old = try? chunkFile(d.path, parameters: config.chunker, withMD5: false),

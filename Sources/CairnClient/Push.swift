@@ -223,7 +223,7 @@ public struct Pusher: Sendable {
         }
     }
 
-    /// Reads a batch's chunks from their files and frames them, zstd-compressed when that saves at least 1/32.
+    /// Reads a batch's chunks from their files and frames them, zstd-compressed when that pays (`compressionPays`).
     private static func frames(_ batch: [Upload], paths: [String]) throws -> (bytes: [UInt8], payload: Int) {
         var out: [UInt8] = []
         out.reserveCapacity(batch.reduce(0) { $0 + $1.length + ChunkFrame.headerLength })
@@ -241,7 +241,7 @@ public struct Pusher: Sendable {
             }
             let attempt = incompressibleStreak < 4 || incompressibleStreak % 16 == 0
             let compressed: Int? = attempt ? raw.withUnsafeBytes { src in scratch.withUnsafeMutableBytes { compressor.compress(src, into: $0) } } : nil
-            if let n = compressed, n < raw.count - raw.count / 32 {
+            if let n = compressed, compressionPays(raw: raw.count, compressed: n) {
                 ChunkFrame.appendHeader(to: &out, digest: upload.digest, rawLength: raw.count, storedLength: n, zstd: true)
                 out.append(contentsOf: scratch[0..<n])
                 payload += n

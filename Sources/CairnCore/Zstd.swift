@@ -22,6 +22,11 @@ public final class ZstdCompressor {
     }
 }
 
+/// When a compressed chunk is worth keeping: it must save at least 1/8 of the bytes. Float32 weights
+/// compress about 1.08× with zstd; keeping them raw costs ~7 % more space but spares every later read
+/// (GET, commit verification, pull) a decompression at ~0.7 GB/s.
+public func compressionPays(raw: Int, compressed: Int) -> Bool { compressed <= raw - raw / 8 }
+
 public struct ZstdError: Error, CustomStringConvertible {
     public let description: String
 }

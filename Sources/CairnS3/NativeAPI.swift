@@ -166,7 +166,7 @@ extension S3Service {
         for digest in digests {
             if let location = try store.locateChunk(digest) { length += ChunkFrame.headerLength + Int(location.storedLength) } else { missing.append(digest.hex) }
         }
-        if !missing.isEmpty { throw S3Error(StoreError.missingChunks(missing)) }
+        if !missing.isEmpty { throw StoreError.missingChunks(missing) }
         let store = self.store, stats = dedupeStats, logger = self.logger, requestID = c.requestID, total = length
         let response = ResponseBody(contentLength: total) { writer in
             let reader = store.checkoutChunkReader()

@@ -97,11 +97,11 @@ public final class BlobWriter {
         let payload = UnsafeMutableRawBufferPointer(rebasing: record[header...])
         var stored = raw.count
         var compressed = false
-        // Store raw unless zstd saves at least 1/32: weights and compressed files barely shrink. After four
+        // Store raw unless zstd saves at least 1/8 (`compressionPays`): weights and compressed files barely shrink. After four
         // chunks in a row that did not shrink, only every 16th chunk is tried until one shrinks again, so an
         // incompressible stream (archives, random data) does not pay for compression attempts.
         let attempt = incompressibleStreak < 4 || incompressibleStreak % 16 == 0
-        if attempt, let n = compressor.compress(raw, into: payload), n < raw.count - raw.count / 32 {
+        if attempt, let n = compressor.compress(raw, into: payload), compressionPays(raw: raw.count, compressed: n) {
             stored = n
             compressed = true
             incompressibleStreak = 0

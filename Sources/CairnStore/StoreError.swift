@@ -35,7 +35,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .missingChunk(let d): return "stored chunk \(d) is missing from the index"
         case .shuttingDown: return "the server is shutting down"
         case .noSuchSession(let id): return "The upload session does not exist or has expired: \(id)"
-        case .missingChunks(let d): return "The store lacks \(d.count) chunk(s) the manifest names"
+        case .missingChunks(let d): return "The store lacks \(d.count) chunk(s) the request names"
         case .badDigest(let why): return "The content does not match its digest: \(why)"
         }
     }
