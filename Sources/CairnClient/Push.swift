@@ -175,7 +175,11 @@ public struct Pusher: Sendable {
         while start < order.count {
             let slice = order[start..<min(order.count, start + config.maxDigestsPerQuery)]
             let answer = try await remote.missing(session: session, digests: slice.flatMap { $0 })
-            for i in 0..<answer.count / 32 { missing.append(first[Array(answer[i * 32..<(i + 1) * 32])]!) }
+            guard answer.count % 32 == 0 else { throw ClientError.protocolError("the missing-chunk answer is not whole digests") }
+            for i in 0..<answer.count / 32 {
+                guard let upload = first[Array(answer[i * 32..<(i + 1) * 32])] else { throw ClientError.protocolError("the server named a chunk that was not asked about") }
+                missing.append(upload)
+            }
             start += slice.count
         }
         let missingBytes = missing.reduce(0) { $0 + $1.length }

@@ -71,6 +71,10 @@ extension S3Error {
         case .noSuchSession: self.init("NoSuchSession", .notFound, error.description)
         case .missingChunks: self.init("MissingChunks", .conflict, error.description)
         case .badDigest(let why): self.init("BadDigest", .badRequest, why)
+        case .registryConflict(let why): self.init("Conflict", .conflict, why)
+        case .registryNotFound(let why): self.init("NotFound", .notFound, why)
+        case .registryInvalid(let why): self.init("InvalidRequest", .badRequest, why)
+        case .aliasProtected(let why): self.init("AliasProtected", .forbidden, why)
         }
     }
 }

@@ -111,9 +111,9 @@ extension Store {
 
     /// Verifies and commits manifests as objects of `bucket`, all in one index transaction.
     ///
-    /// Every chunk must be in the index; the content is read back (each chunk verified against its digest)
-    /// and its sha256 and md5 must be the manifest's. A manifest whose sha256 names a blob the store
-    /// already holds with the same md5 and size needs no re-read: that blob was verified when it was made.
+    /// Every chunk must be in the index; the content is read back and its sha256 and md5 must be the
+    /// manifest's. A manifest whose sha256 names a blob the store already holds with the same md5 and size
+    /// needs neither its chunks nor a re-read: that blob was verified when it was made.
     public func commitManifests(_ entries: [KeyedManifest], bucket: String, session: [UInt8]) async throws -> [ObjectRecord] {
         guard try self.bucket(bucket) != nil else { throw StoreError.noSuchBucket(bucket) }
         guard try self.session(session) != nil else { throw StoreError.noSuchSession(session.hex) }
@@ -161,6 +161,12 @@ extension Store {
             guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
             for (entry, record) in zip(entries, records) {
                 let m = entry.manifest
+                let k = Keys.object(bucket, entry.key)
+                if try txn.contains(db.blobs, m.sha256) {
+                    try txn.put(db.md5, m.md5, m.sha256)
+                    try txn.put(db.objects, k, record.encode())
+                    continue
+                }
                 var chunks = ChunkList()
                 for i in 0..<m.count {
                     let digest = m.digest(at: i)
@@ -170,7 +176,7 @@ extension Store {
                 }
                 try txn.put(db.blobs, m.sha256, BlobRecord(sha256: m.sha256, size: m.size, md5: m.md5, chunks: chunks).encode(), onlyIfAbsent: true)
                 try txn.put(db.md5, m.md5, m.sha256)
-                try txn.put(db.objects, Keys.object(bucket, entry.key), record.encode())
+                try txn.put(db.objects, k, record.encode())
             }
             return records
         }

@@ -27,6 +27,7 @@ public final class Store: Sendable {
 
     struct Databases: Sendable {
         let meta, buckets, objects, blobs, chunks, md5, uploads, parts, sessions, pins: Database
+        let models, versions, aliases, aliasMoves, datasets, children: Database
     }
 
     /// Opens the store in `directory`, creating it (with `chunker` parameters) when it is new.
@@ -48,12 +49,14 @@ public final class Store: Sendable {
             throw StoreIOError(message: "the data directory \(directory.path) is in use by another cairn process")
         }
 
-        environment = try Environment(directory: directory.appendingPathComponent("index").path, mapSize: 1 << 40, maxDatabases: 16)
+        environment = try Environment(directory: directory.appendingPathComponent("index").path, mapSize: 1 << 40, maxDatabases: 32)
         db = Databases(
             meta: try environment.open("meta"), buckets: try environment.open("buckets"), objects: try environment.open("objects"),
             blobs: try environment.open("blobs"), chunks: try environment.open("chunks"), md5: try environment.open("md5"),
             uploads: try environment.open("uploads"), parts: try environment.open("parts"),
-            sessions: try environment.open("sessions"), pins: try environment.open("pins"))
+            sessions: try environment.open("sessions"), pins: try environment.open("pins"),
+            models: try environment.open("models"), versions: try environment.open("versions"), aliases: try environment.open("aliases"),
+            aliasMoves: try environment.open("alias-moves"), datasets: try environment.open("datasets"), children: try environment.open("children"))
         packs = try PackStore(directory: directory.appendingPathComponent("packs"))
 
         let db = self.db

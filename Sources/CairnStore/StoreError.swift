@@ -19,6 +19,13 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case missingChunks([String])
     /// Uploaded bytes or a manifest whose digests do not match the content.
     case badDigest(String)
+    /// Registry: the thing exists already, or is immutable.
+    case registryConflict(String)
+    case registryNotFound(String)
+    /// Registry: malformed names, unknown blobs or parents.
+    case registryInvalid(String)
+    /// Registry: a protected alias moved without the force flag.
+    case aliasProtected(String)
 
     public var description: String {
         switch self {
@@ -37,6 +44,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .noSuchSession(let id): return "The upload session does not exist or has expired: \(id)"
         case .missingChunks(let d): return "The store lacks \(d.count) chunk(s) the request names"
         case .badDigest(let why): return "The content does not match its digest: \(why)"
+        case .registryConflict(let why), .registryNotFound(let why), .registryInvalid(let why), .aliasProtected(let why): return why
         }
     }
 }

@@ -105,21 +105,28 @@ func upload(_ store: Store, _ frames: [UInt8], session: [UInt8]) async throws ->
         #expect(try store.statistics().blobs == 0)
     }
 
-    @Test func sessionsExpireAndEnd() async throws {
+    @Test func sessionsLiveUntilDeleted() async throws {
+        let t = try TemporaryStore()
+        let session = try await t.store.createSession(owner: "me").id
+        #expect(try t.store.session(session)?.owner == "me")
+        _ = try await t.store.missingChunks(session: session, digests: [UInt8](repeating: 0, count: 32))
+        try await t.store.deleteSession(session)
+        #expect(try t.store.session(session) == nil)
+        await #expect(throws: StoreError.noSuchSession(session.hex)) {
+            try await t.store.missingChunks(session: session, digests: [UInt8](repeating: 0, count: 32))
+        }
+    }
+
+    @Test func sessionsExpire() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try Store.open(directory: directory, sessionTTL: 2)
+        let store = try Store.open(directory: directory, sessionTTL: 0.3)
         defer { store.close() }
         let session = try await store.createSession(owner: "me").id
-        #expect(try store.session(session) != nil)
-        try await Task.sleep(for: .milliseconds(2500))
+        try await Task.sleep(for: .milliseconds(400))
         #expect(try store.session(session) == nil)
         await #expect(throws: StoreError.noSuchSession(session.hex)) {
             try await store.missingChunks(session: session, digests: [UInt8](repeating: 0, count: 32))
         }
-
-        let live = try await store.createSession(owner: "me").id
-        try await store.deleteSession(live)
-        #expect(try store.session(live) == nil)
     }
 }
