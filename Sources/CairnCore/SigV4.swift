@@ -21,12 +21,16 @@ public struct SigV4Request: Sendable {
     /// All request headers; names in any case, repeated names allowed. Must include "host"
     /// (for HTTP/2, pass ":authority" as "host").
     public var headers: [(name: String, value: String)]
+    /// The hex sha256 of the body to assume when `x-amz-content-sha256` is absent (clients such as
+    /// `curl --aws-sigv4` sign the body's hash without sending the header). nil: the header is required.
+    public var bodySHA256: String?
 
-    public init(method: String, rawPath: String, rawQuery: String = "", headers: [(name: String, value: String)]) {
+    public init(method: String, rawPath: String, rawQuery: String = "", headers: [(name: String, value: String)], bodySHA256: String? = nil) {
         self.method = method
         self.rawPath = rawPath
         self.rawQuery = rawQuery
         self.headers = headers
+        self.bodySHA256 = bodySHA256
     }
 
     /// Splits a raw request target ("/bucket/key?uploads") at the first "?".
@@ -296,7 +300,7 @@ public struct SigV4Verifier: Sendable {
         }
 
         // Payload.
-        guard let contentSHA = headers.values("x-amz-content-sha256").first.map(SigV4.trimmed) else {
+        guard let contentSHA = headers.values("x-amz-content-sha256").first.map(SigV4.trimmed) ?? request.bodySHA256 else {
             throw SigV4Error(.invalidRequest, "Missing required header for this request: x-amz-content-sha256")
         }
         guard let payload = PayloadMode(contentSHA256: contentSHA) else {

@@ -27,8 +27,19 @@ extension S3Service {
     static let maxCommitEntries = 10_000
     static let maxCommitBytes = 256 << 20
 
-    func routeNative(_ request: Request, requestID: String, path: Substring) async throws -> Response {
-        let auth = try authenticate(request)
+    func routeNative(_ incoming: Request, requestID: String, path: Substring) async throws -> Response {
+        var request = incoming
+        var bodySHA256: String?
+        if request.headers[.authorization] != nil, request.headers[HTTPField.Name("x-amz-content-sha256")!] == nil {
+            // `curl --aws-sigv4` signs the body's sha256 without sending it: hash the (small) body first.
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: Self.maxRegistryBody) } catch {
+                throw S3Error("EntityTooLarge", .contentTooLarge, "Requests without x-amz-content-sha256 may carry at most \(Self.maxRegistryBody) bytes.")
+            }
+            bodySHA256 = Hasher.digest(.sha256, body.readableBytesView).hex
+            request.body = RequestBody(buffer: body)
+        }
+        let auth = try authenticate(request, bodySHA256: bodySHA256)
         let query = try Query(raw: request.uri.query ?? "")
         let c = S3Context(request: request, requestID: requestID, endpoint: .notImplemented("native API"), query: query, auth: auth)
         var segments: [String] = []
@@ -52,6 +63,7 @@ extension S3Service {
         case (.get, 3, "dedupe", "manifests"): return try listManifests(c, s[2])
         case (.post, 2, "dedupe", "chunks"): return try await fetchChunks(c)
         case (.get, 3, "blobs", _), (.head, 3, "blobs", _): return try getBlob(c, algorithm: s[1], hex: s[2], head: method == .head)
+        case (_, _, "models", _): return try await routeRegistry(c, Array(s.dropFirst()))
         default:
             throw S3Error("NotFound", .notFound, "No such API endpoint: \(method.rawValue) /api/v1/\(path)")
         }
@@ -208,6 +220,11 @@ extension S3Service {
             throw S3Error("NotFound", .notFound, "Blobs are addressed by sha256 or md5, not \(algorithm).")
         }
         guard let blob else { throw S3Error("NoSuchBlob", .notFound, "No blob has the \(algorithm) \(hex.lowercased()).") }
+        return try blobResponse(c, blob, head: head)
+    }
+
+    /// A blob's bytes (Range supported), `ETag` = its sha256.
+    func blobResponse(_ c: S3Context, _ blob: BlobRecord, head: Bool) throws -> Response {
         var headers: HTTPFields = [
             .eTag: "\"\(blob.sha256.hex)\"", .acceptRanges: "bytes", .contentType: "application/octet-stream",
             HTTPField.Name("x-cairn-sha256")!: blob.sha256.hex, HTTPField.Name("x-cairn-md5")!: blob.md5.hex,

@@ -116,10 +116,11 @@ public final class S3Service: Sendable {
         return try await dispatch(context)
     }
 
-    func authenticate(_ request: Request) throws -> VerifiedRequest {
+    func authenticate(_ request: Request, bodySHA256: String? = nil) throws -> VerifiedRequest {
         var headers: [(name: String, value: String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
         if let authority = request.head.authority { headers.append(("host", authority)) }
-        let sigRequest = SigV4Request(method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query ?? "", headers: headers)
+        let sigRequest = SigV4Request(method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query ?? "", headers: headers,
+                                      bodySHA256: bodySHA256)
         return try verifier.verify(sigRequest, now: Date())
     }
 

@@ -71,6 +71,17 @@ public struct Lineage: Codable, Sendable, Equatable {
         self.git = git
         self.parents = parents
     }
+
+    enum CodingKeys: String, CodingKey { case datasets, runs, git, parents }
+
+    /// Every field is optional in JSON: a lineage names only what it knows.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        datasets = try c.decodeIfPresent([DatasetRef].self, forKey: .datasets) ?? []
+        runs = try c.decodeIfPresent([RunRef].self, forKey: .runs) ?? []
+        git = try c.decodeIfPresent(GitRef.self, forKey: .git)
+        parents = try c.decodeIfPresent([ParentRef].self, forKey: .parents) ?? []
+    }
 }
 
 public struct ModelRecord: Codable, Sendable, Equatable {
@@ -148,14 +159,18 @@ public struct AliasMove: Codable, Sendable, Equatable {
     public var reason: String?
 }
 
-/// Names: lowercase letters, digits, `-`, `_`, `.`, and `/` between namespace segments; 1–200 bytes.
+/// Names: lowercase letters, digits, `-`, `_`, `.`, and `/` between namespace segments; 1–200 bytes; no
+/// segment may be one of `reservedSegments`.
 public enum RegistryNames {
     public static func isValidModel(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard (1...200).contains(bytes.count) else { return false }
         let segments = name.split(separator: "/", omittingEmptySubsequences: false)
-        return segments.allSatisfy { isValidSegment($0) }
+        return segments.allSatisfy { isValidSegment($0) && !reservedSegments.contains(String($0)) }
     }
+
+    /// Words that end a model name in API paths (`/models/<name>/versions/…`), so no name segment may be one.
+    public static let reservedSegments: Set<String> = ["versions", "aliases", "files", "lineage"]
 
     /// Alias names: one segment, and not all digits (so `name@3` is always a version number).
     public static func isValidAlias(_ name: String) -> Bool {
