@@ -40,6 +40,9 @@ extension S3Service {
         case (.get, "aliases", 3) where rest[2] == "history": return try aliasHistory(c, model, rest[1])
         case (.get, "aliases", 3) where rest[2] == "version":
             return encoded(try version(model, String(try alias(model, rest[1]).version)))
+        case (.get, "versions", 3) where rest[2] == "lineage": return encoded(try upstream(try version(model, rest[1])))
+        case (.get, "aliases", 3) where rest[2] == "lineage":
+            return encoded(try upstream(try version(model, String(try alias(model, rest[1]).version))))
         case (.get, "aliases", 4...) where rest[2] == "files", (.head, "aliases", 4...) where rest[2] == "files":
             let a = try alias(model, rest[1])
             return try fileResponse(c, try version(model, String(a.version)), path: rest[3...].joined(separator: "/"))
@@ -198,6 +201,87 @@ extension S3Service {
             history.versionAt = .some(moves.last { $0.at <= date }?.to)
         }
         return encoded(history)
+    }
+
+    // MARK: Lineage
+
+    /// A dataset reference and what the store knows about it.
+    struct ResolvedDataset: Encodable {
+        var dataset: DatasetRef
+        /// True when the store holds a blob with this md5 or sha256 (e.g. DVC pushed it here).
+        var present: Bool
+        var blob: BlobInfo?
+    }
+
+    struct BlobInfo: Encodable {
+        var sha256: String
+        var md5: String
+        var size: UInt64
+    }
+
+    /// A version's upstream: its datasets (resolved to blobs), runs, git commit, and its parents' upstream.
+    final class Upstream: Encodable {
+        var model: String
+        var version: Int
+        var datasets: [ResolvedDataset] = []
+        var runs: [RunRef] = []
+        var git: GitRef?
+        var parents: [Upstream] = []
+
+        init(model: String, version: Int) {
+            self.model = model
+            self.version = version
+        }
+    }
+
+    func upstream(_ v: VersionRecord, depth: Int = 0) throws -> Upstream {
+        let node = Upstream(model: v.model, version: v.version)
+        node.runs = v.lineage.runs
+        node.git = v.lineage.git
+        for d in v.lineage.datasets {
+            var blob: BlobRecord?
+            if let h = d.sha256, let digest = decodeHex(h), digest.count == 32 { blob = try store.blob(digest) }
+            if blob == nil, let m = d.md5, let digest = decodeHex(m), digest.count == 16 { blob = try store.blob(md5: digest) }
+            node.datasets.append(ResolvedDataset(dataset: d, present: blob != nil,
+                                                 blob: blob.map { BlobInfo(sha256: $0.sha256.hex, md5: $0.md5.hex, size: $0.size) }))
+        }
+        // Versions are immutable and parents exist before their children, so the graph has no cycles;
+        // the depth bound only guards against a corrupt index.
+        guard depth < 256 else { return node }
+        for p in v.lineage.parents {
+            guard let parent = try store.version(model: p.model, p.version) else { continue }
+            node.parents.append(try upstream(parent, depth: depth + 1))
+        }
+        return node
+    }
+
+    struct Downstream: Encodable {
+        var dataset: String
+        /// Versions that list the dataset, then versions derived from those (parents), each once.
+        var versions: [DownstreamVersion]
+    }
+
+    struct DownstreamVersion: Encodable {
+        var model: String
+        var version: Int
+        /// "direct", or the parent version it was derived from ("model@n").
+        var via: String
+    }
+
+    func downstream(_ text: String) throws -> Response {
+        guard let digest = DatasetDigest(parsing: text) else {
+            throw S3Error.invalidArgument("A dataset is md5:<32 hex digits> or sha256:<64 hex digits>, not \(text.debugDescription).")
+        }
+        var out: [DownstreamVersion] = []
+        var seen: Set<ParentRef> = []
+        var queue: [(ParentRef, String)] = try store.versions(usingDataset: digest).map { ($0, "direct") }
+        while !queue.isEmpty {
+            let (ref, via) = queue.removeFirst()
+            guard seen.insert(ref).inserted else { continue }
+            out.append(DownstreamVersion(model: ref.model, version: ref.version, via: via))
+            for child in try store.children(of: ref) { queue.append((child, "\(ref.model)@\(ref.version)")) }
+        }
+        return encoded(Downstream(dataset: digest.description, versions: out))
     }
 
     // MARK: Files

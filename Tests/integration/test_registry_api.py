@@ -138,3 +138,42 @@ def test_models_list_by_prefix_and_tag(raw):
     assert len(first["models"]) == 2 and first["next"] == f"{prefix}m1"
     rest = native_json(native(raw, "GET", "/models", query={"prefix": prefix, "after": first["next"]}))
     assert [m["name"] for m in rest["models"]] == [f"{prefix}m2"] and rest.get("next") is None
+
+
+def test_lineage_upstream_and_downstream(raw, s3, bucket):
+    base, tuned = f"lin/base-{uuid.uuid4().hex[:6]}", f"lin/tuned-{uuid.uuid4().hex[:6]}"
+    train, extra, weights = os.urandom(70_000), os.urandom(50_000), os.urandom(20_000)
+    s3.put_object(Bucket=bucket, Key="data/train.csv", Body=train)
+    s3.put_object(Bucket=bucket, Key="data/extra.csv", Body=extra)
+    s3.put_object(Bucket=bucket, Key="w.bin", Body=weights)
+    train_md5, extra_sha = hashlib.md5(train).hexdigest(), hashlib.sha256(extra).hexdigest()
+    unknown_md5 = hashlib.md5(os.urandom(8)).hexdigest()
+    files = [{"path": "w.bin", "bucket": bucket, "key": "w.bin"}]
+    for name in (base, tuned):
+        native_json(post_json(raw, "/models", {"name": name}), 201)
+    native_json(post_json(raw, f"/models/{base}/versions", {"files": files, "lineage": {
+        "datasets": [{"md5": train_md5, "path": "data/train.csv", "dvc_stage": "train"}, {"md5": unknown_md5}],
+        "runs": [{"id": "run-7"}], "git": {"commit": "abc123"}}}), 201)
+    native_json(post_json(raw, f"/models/{base}/versions", {"files": files}), 201)
+    native_json(post_json(raw, f"/models/{tuned}/versions", {"files": files, "lineage": {
+        "datasets": [{"sha256": extra_sha}], "parents": [{"model": base, "version": 1}]}}), 201)
+    native_json(post_json(raw, f"/models/{tuned}/aliases/production", {"version": 1}, method="PUT"))
+
+    up = native_json(native(raw, "GET", f"/models/{tuned}/aliases/production/lineage"))
+    assert up["model"] == tuned and up["version"] == 1
+    assert up["datasets"][0]["present"] is True and up["datasets"][0]["blob"]["size"] == len(extra)
+    assert up["datasets"][0]["blob"]["md5"] == hashlib.md5(extra).hexdigest()
+    parent = up["parents"][0]
+    assert (parent["model"], parent["version"]) == (base, 1)
+    assert parent["runs"] == [{"id": "run-7"}] and parent["git"]["commit"] == "abc123"
+    by_md5 = {d["dataset"].get("md5"): d for d in parent["datasets"]}
+    assert by_md5[train_md5]["present"] is True and by_md5[train_md5]["blob"]["sha256"] == hashlib.sha256(train).hexdigest()
+    assert by_md5[train_md5]["dataset"]["dvc_stage"] == "train"
+    assert by_md5[unknown_md5]["present"] is False and by_md5[unknown_md5].get("blob") is None
+
+    down = native_json(native(raw, "GET", f"/lineage/datasets/md5%3A{train_md5}"))
+    assert [(v["model"], v["version"], v["via"]) for v in down["versions"]] == [(base, 1, "direct"), (tuned, 1, f"{base}@1")]
+    only_tuned = native_json(native(raw, "GET", f"/lineage/datasets/sha256%3A{extra_sha}"))
+    assert [(v["model"], v["version"]) for v in only_tuned["versions"]] == [(tuned, 1)]
+    assert native_json(native(raw, "GET", f"/lineage/datasets/md5%3A{'0' * 32}"))["versions"] == []
+    assert_native_error(native(raw, "GET", "/lineage/datasets/md5%3Axyz"), 400)
