@@ -149,7 +149,8 @@ def test_bad_signature_refused(raw):
 
 
 def test_signed_body_is_verified(raw, session):
-    digest = hashlib.sha256(b"x").digest()
+    # A digest no other test can have stored (other suites share this server).
+    digest = hashlib.sha256(os.urandom(32)).digest()
     resp = raw.request(
         "POST",
         path=f"/api/v1/dedupe/sessions/{session.id}/missing",
@@ -190,7 +191,8 @@ def test_session_create_and_delete(raw, s3, bucket):
     other.delete()
 
     # The session works, then is gone after DELETE.
-    assert s.missing([hashlib.sha256(b"nothing").digest()]) == [hashlib.sha256(b"nothing").digest()]
+    absent = hashlib.sha256(os.urandom(32)).digest()
+    assert s.missing([absent]) == [absent]
     resp = s.delete()
     assert resp.status == 204, resp
     empty, _ = Manifest.of(b"")
@@ -321,15 +323,12 @@ def test_zstd_frames_round_trip(raw, s3, bucket, session):
 def test_bad_digest_stores_nothing_of_the_request(raw, session):
     good = os.urandom(20_000)
     victim = os.urandom(20_000)
-    frames = [chunk_frame(good), chunk_frame(victim, digest=hashlib.sha256(b"other").digest())]
+    claimed = hashlib.sha256(os.urandom(32)).digest()  # no stored chunk has it
+    frames = [chunk_frame(good), chunk_frame(victim, digest=claimed)]
     s0 = dedupe_stats(raw)
     assert_native_error(session.upload(frames), 400, "BadDigest")
     gd, vd = hashlib.sha256(good).digest(), hashlib.sha256(victim).digest()
-    assert session.missing([gd, vd, hashlib.sha256(b"other").digest()]) == [
-        gd,
-        vd,
-        hashlib.sha256(b"other").digest(),
-    ]
+    assert session.missing([gd, vd, claimed]) == [gd, vd, claimed]
     assert stats_delta(s0, dedupe_stats(raw))["chunks_stored"] == 0
 
 
