@@ -22,6 +22,20 @@ public struct TransferSummary: Sendable, Codable {
         case chunksTransferred = "chunks_transferred", chunksDeduped = "chunks_deduped", dedupeRatio = "dedupe_ratio", seconds
     }
 
+    /// The summary of a finished transfer; the ratio counts chunk payload bytes against logical bytes.
+    init(files: Int, logicalBytes: Int, chunksTotal: Int, chunksTransferred: Int, payloadBytes: Int, wire: WireCounters, started: Date) {
+        self.files = files
+        self.logicalBytes = logicalBytes
+        self.chunksTotal = chunksTotal
+        self.chunksTransferred = chunksTransferred
+        chunksDeduped = chunksTotal - chunksTransferred
+        self.payloadBytes = payloadBytes
+        bytesSent = wire.sent
+        bytesReceived = wire.received
+        dedupeRatio = logicalBytes > 0 ? max(0, 1 - Double(payloadBytes) / Double(logicalBytes)) : 0
+        seconds = Date().timeIntervalSince(started)
+    }
+
     public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

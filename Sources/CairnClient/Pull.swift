@@ -69,17 +69,9 @@ public struct Puller: Sendable {
             index += group.count
             try await pullGroup(group, config: config, tally: tally)
         }
-        var summary = TransferSummary()
-        summary.files = destinations.count
-        summary.logicalBytes = destinations.reduce(0) { $0 + Int($1.manifest.size) }
-        summary.chunksTotal = destinations.reduce(0) { $0 + $1.manifest.count }
-        summary.chunksTransferred = tally["fetched"]
-        summary.chunksDeduped = summary.chunksTotal - summary.chunksTransferred
-        summary.payloadBytes = tally["payload"]
-        summary.bytesSent = remote.connection.counters.sent
-        summary.bytesReceived = remote.connection.counters.received
-        summary.dedupeRatio = summary.logicalBytes > 0 ? max(0, 1 - Double(summary.payloadBytes) / Double(summary.logicalBytes)) : 0
-        summary.seconds = Date().timeIntervalSince(started)
+        let summary = TransferSummary(files: destinations.count, logicalBytes: destinations.reduce(0) { $0 + Int($1.manifest.size) },
+                                      chunksTotal: destinations.reduce(0) { $0 + $1.manifest.count }, chunksTransferred: tally["fetched"],
+                                      payloadBytes: tally["payload"], wire: remote.connection.counters, started: started)
         if let cache, cache.corruptEntries > 0 {
             printError("warning: \(cache.corruptEntries) corrupt chunk(s) in the local cache were discarded and fetched again\n")
         }

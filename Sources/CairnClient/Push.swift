@@ -99,7 +99,6 @@ public struct Pusher: Sendable {
         try await requireBucket(location.bucket)
         progress.setFiles(sources.count)
         let session = try await remote.createSession()
-        var summary = TransferSummary()
         let tally = Tally()
         do {
             // Groups bound the size of the missing-chunk queries and commits.
@@ -119,16 +118,8 @@ public struct Pusher: Sendable {
             throw error
         }
         await remote.deleteSession(session)
-        summary.files = sources.count
-        summary.logicalBytes = sources.reduce(0) { $0 + $1.size }
-        summary.chunksTotal = tally["chunks"]
-        summary.chunksTransferred = tally["sent"]
-        summary.chunksDeduped = summary.chunksTotal - summary.chunksTransferred
-        summary.payloadBytes = tally["payload"]
-        summary.bytesSent = remote.connection.counters.sent
-        summary.bytesReceived = remote.connection.counters.received
-        summary.dedupeRatio = summary.logicalBytes > 0 ? max(0, 1 - Double(summary.payloadBytes) / Double(summary.logicalBytes)) : 0
-        summary.seconds = Date().timeIntervalSince(started)
+        let summary = TransferSummary(files: sources.count, logicalBytes: sources.reduce(0) { $0 + $1.size }, chunksTotal: tally["chunks"],
+                                      chunksTransferred: tally["sent"], payloadBytes: tally["payload"], wire: remote.connection.counters, started: started)
         progress.finish(summary)
         return summary
     }
