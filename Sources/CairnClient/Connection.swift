@@ -31,8 +31,10 @@ public enum ClientError: Error, CustomStringConvertible {
         case .unreachable(let url, let why): return "cannot reach the Cairn server at \(url): \(why)"
         case .server(let status, let code, let message, _):
             switch code {
-            case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied":
+            case "InvalidAccessKeyId", "SignatureDoesNotMatch":
                 return "the server refused the credentials (\(code)): \(message)"
+            case "AccessDenied":
+                return "access denied (AccessDenied): \(message == "403 Forbidden" ? "the server refused the credentials" : message)"
             case "NoSuchBucket": return "the bucket does not exist (NoSuchBucket): \(message)"
             default: return "the server answered \(status) \(code): \(message)"
             }

@@ -114,7 +114,7 @@ public final class Progress: @unchecked Sendable {  // counters guarded by `lock
     }
 }
 
-func formatBytes(_ n: Int) -> String {
+public func formatBytes(_ n: Int) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"]
     var v = Double(n), i = 0
     while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }

@@ -60,6 +60,20 @@ public struct Puller: Sendable {
         let entries = try await remote.manifests(bucket: location.bucket, prefix: location.prefix, maxChunk: config.chunker.maxSize)
         let destinations = try Self.destinations(entries, location: location, path: path)
         guard !destinations.isEmpty else { throw ClientError.local("no objects at s3://\(location.bucket)/\(location.prefix)") }
+        return try await pull(destinations, config: config, started: started)
+    }
+
+    /// `cairn model pull`: a model version's files below `directory`. The server resolves an alias once,
+    /// so the files are one complete version even while the alias moves; returns which version it was.
+    public func pull(model: String, _ reference: VersionReference, to directory: String) async throws -> (summary: TransferSummary, version: Int) {
+        let started = Date()
+        let config = try await remote.configuration()
+        let (version, entries) = try await remote.versionManifests(model: model, reference, maxChunk: config.chunker.maxSize)
+        let destinations = try Self.destinations(entries, location: S3Location(bucket: model, prefix: ""), path: directory)
+        return (try await pull(destinations, config: config, started: started), version)
+    }
+
+    private func pull(_ destinations: [Destination], config: Remote.ServerConfiguration, started: Date) async throws -> TransferSummary {
         progress.setFiles(destinations.count)
         let tally = Tally()
         var index = 0

@@ -92,14 +92,25 @@ public struct Pusher: Sendable {
     }
 
     public func push(_ path: String, to location: S3Location) async throws -> TransferSummary {
+        try await upload(path, prefix: location.prefix, bucket: location.bucket).summary
+    }
+
+    /// Uploads a file or directory as blobs only (no objects), e.g. a model version's files before it is
+    /// registered. Returns each file's relative path (a file's own name for a single file) and sha256.
+    public func pushBlobs(_ path: String) async throws -> (summary: TransferSummary, files: [(path: String, sha256: [UInt8])]) {
+        try await upload(path, prefix: "", bucket: nil)
+    }
+
+    private func upload(_ path: String, prefix: String, bucket: String?) async throws -> (summary: TransferSummary, files: [(path: String, sha256: [UInt8])]) {
         let started = Date()
-        let sources = try Self.sources(path, prefix: location.prefix)
+        let sources = try Self.sources(path, prefix: prefix)
         guard !sources.isEmpty else { throw ClientError.local("nothing to push: \(path) holds no files") }
         let config = try await remote.configuration()
-        try await requireBucket(location.bucket)
+        if let bucket { try await requireBucket(bucket) }
         progress.setFiles(sources.count)
         let session = try await remote.createSession()
         let tally = Tally()
+        var uploaded: [(path: String, sha256: [UInt8])] = []
         do {
             // Groups bound the size of the missing-chunk queries and commits.
             var index = 0
@@ -111,7 +122,7 @@ public struct Pusher: Sendable {
                     chunkEstimate += sources[index].size / config.chunker.minSize + 1
                     index += 1
                 }
-                try await pushGroup(group, location: location, session: session, config: config, tally: tally)
+                uploaded += try await pushGroup(group, bucket: bucket, session: session, config: config, tally: tally)
             }
         } catch {
             await remote.deleteSession(session)
@@ -121,7 +132,7 @@ public struct Pusher: Sendable {
         let summary = TransferSummary(files: sources.count, logicalBytes: sources.reduce(0) { $0 + $1.size }, chunksTotal: tally["chunks"],
                                       chunksTransferred: tally["sent"], payloadBytes: tally["payload"], wire: remote.connection.counters, started: started)
         progress.finish(summary)
-        return summary
+        return (summary, uploaded)
     }
 
     func requireBucket(_ bucket: String) async throws {
@@ -139,7 +150,9 @@ public struct Pusher: Sendable {
         let digest: [UInt8]
     }
 
-    private func pushGroup(_ group: [Source], location: S3Location, session: String, config: Remote.ServerConfiguration, tally: Tally) async throws {
+    /// Sends a group's missing chunks and commits its manifests (as objects of `bucket`, or as blobs).
+    private func pushGroup(_ group: [Source], bucket: String?, session: String, config: Remote.ServerConfiguration,
+                           tally: Tally) async throws -> [(path: String, sha256: [UInt8])] {
         let logical = group.reduce(0) { $0 + $1.size }
         progress.begin("chunking", total: logical)
         var files: [ChunkedFile] = []
@@ -206,16 +219,17 @@ public struct Pusher: Sendable {
             entries.append(KeyedManifest(key: source.key, manifest: file.manifest))
             entryBytes += file.manifest.encodedLength
             if entries.count == 10_000 || entryBytes > 32 << 20 {
-                try await remote.commit(session: session, bucket: location.bucket, entries: entries)
+                try await remote.commit(session: session, bucket: bucket, entries: entries)
                 progress.advance(files: entries.count)
                 entries = []
                 entryBytes = 0
             }
         }
         if !entries.isEmpty {
-            try await remote.commit(session: session, bucket: location.bucket, entries: entries)
+            try await remote.commit(session: session, bucket: bucket, entries: entries)
             progress.advance(files: entries.count)
         }
+        return zip(group, files).map { ($0.key, $1.manifest.sha256) }
     }
 
     /// Reads a batch's chunks from their files and frames them, zstd-compressed when that pays (`compressionPays`).

@@ -50,10 +50,12 @@ public struct Remote: Sendable {
         _ = try await connection.send(.POST, "/api/v1/dedupe/sessions/\(session)/chunks", body: frames)
     }
 
-    public func commit(session: String, bucket: String, entries: [KeyedManifest]) async throws {
+    /// Commits manifests as objects of `bucket`, or as blobs only when `bucket` is nil.
+    public func commit(session: String, bucket: String?, entries: [KeyedManifest]) async throws {
         var body: [UInt8] = []
         for e in entries { e.encode(into: &body) }
-        _ = try await connection.send(.POST, "/api/v1/dedupe/sessions/\(session)/commit/\(encodePath(bucket))", body: body)
+        let path = bucket.map { "/api/v1/dedupe/sessions/\(session)/commit/\(encodePath($0))" } ?? "/api/v1/dedupe/sessions/\(session)/blobs"
+        _ = try await connection.send(.POST, path, body: body)
     }
 
     /// Every manifest under `prefix`, in key order.
@@ -69,6 +71,17 @@ public struct Remote: Sendable {
             all.append(contentsOf: page)
             guard reply.headers.first(name: "x-cairn-truncated") == "true", let last = page.last else { return all }
             startAfter = last.key
+        }
+    }
+
+    /// The files of a model version (or of the version an alias names, resolved once) as manifests keyed by path.
+    public func versionManifests(model: String, _ reference: VersionReference, maxChunk: Int) async throws -> (version: Int, entries: [KeyedManifest]) {
+        let reply = try await connection.send(.GET, Registry.path(model, reference) + "/manifests")
+        guard let version = reply.headers.first(name: "x-cairn-version").flatMap({ Int($0) }) else {
+            throw ClientError.protocolError("the manifests answer does not say which version it is")
+        }
+        do { return (version, try KeyedManifest.decodeAll(reply.body, maxChunk: maxChunk)) } catch {
+            throw ClientError.protocolError("version manifests: \(error)")
         }
     }
 

@@ -40,8 +40,9 @@ extension S3Service {
             request.body = RequestBody(buffer: body)
         }
         let auth = try authenticate(request, bodySHA256: bodySHA256)
+        let role = try authorize(request, auth)
         let query = try Query(raw: request.uri.query ?? "")
-        let c = S3Context(request: request, requestID: requestID, endpoint: .notImplemented("native API"), query: query, auth: auth)
+        let c = S3Context(request: request, requestID: requestID, endpoint: .notImplemented("native API"), query: query, auth: auth, role: role)
         var segments: [String] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: false) {
             guard let s = percentDecode(part) else { throw S3Error("InvalidURI", .badRequest, "Couldn't parse the specified URI.") }
@@ -60,6 +61,7 @@ extension S3Service {
         case (.post, 4, "dedupe", "sessions") where s[3] == "missing": return try await missingChunks(c, try sessionID(s[2]))
         case (.post, 4, "dedupe", "sessions") where s[3] == "chunks": return try await uploadChunks(c, try sessionID(s[2]))
         case (.post, 5, "dedupe", "sessions") where s[3] == "commit": return try await commit(c, try sessionID(s[2]), s[4])
+        case (.post, 4, "dedupe", "sessions") where s[3] == "blobs": return try await commit(c, try sessionID(s[2]), nil)
         case (.get, 3, "dedupe", "manifests"): return try listManifests(c, s[2])
         case (.post, 2, "dedupe", "chunks"): return try await fetchChunks(c)
         case (.get, 3, "blobs", _), (.head, 3, "blobs", _): return try getBlob(c, algorithm: s[1], hex: s[2], head: method == .head)
@@ -137,8 +139,9 @@ extension S3Service {
         return json(["received": received, "stored": indexed, "bytes": wire])
     }
 
-    private func commit(_ c: S3Context, _ session: [UInt8], _ bucket: String) async throws -> Response {
-        guard (try? validateBucketName(bucket)) != nil, try store.bucket(bucket) != nil else { throw S3Error(StoreError.noSuchBucket(bucket)) }
+    /// Commits manifests as objects of `bucket`, or as blobs only when there is no bucket.
+    private func commit(_ c: S3Context, _ session: [UInt8], _ bucket: String?) async throws -> Response {
+        if let bucket, (try? validateBucketName(bucket)) == nil || (try? store.bucket(bucket)) ?? nil == nil { throw S3Error(StoreError.noSuchBucket(bucket)) }
         let body = try await Payload.collect(c, limit: Self.maxCommitBytes)
         let entries: [KeyedManifest]
         do {
@@ -149,11 +152,14 @@ extension S3Service {
         guard !entries.isEmpty else { throw S3Error.invalidRequest("A commit names at least one object.") }
         guard Set(entries.map(\.key)).count == entries.count else { throw S3Error.invalidRequest("A commit names each key once.") }
         for entry in entries {
-            try validateKey(entry.key)
+            if bucket != nil { try validateKey(entry.key) }
             guard entry.manifest.sha256.count == 32, entry.manifest.md5.count == 16 else { throw S3Error.invalidRequest("Malformed manifest digests.") }
         }
         let records = try await store.commitManifests(entries, bucket: bucket, session: session)
         dedupeStats.add("commits", records.count)
+        if bucket == nil {
+            return json(["blobs": records.map { ["key": $0.key, "sha256": $0.blob.hex, "md5": $0.md5.hex, "size": Int($0.size)] as [String: Any] }])
+        }
         return json(["objects": records.map { ["key": $0.key, "etag": $0.etag, "size": Int($0.size), "sha256": $0.blob.hex] as [String: Any] }])
     }
 

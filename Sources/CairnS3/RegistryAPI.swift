@@ -41,6 +41,9 @@ extension S3Service {
         case (.get, "aliases", 3) where rest[2] == "version":
             return encoded(try version(model, String(try alias(model, rest[1]).version)))
         case (.get, "versions", 3) where rest[2] == "lineage": return encoded(try upstream(try version(model, rest[1])))
+        case (.get, "versions", 3) where rest[2] == "manifests": return try manifests(try version(model, rest[1]))
+        case (.get, "aliases", 3) where rest[2] == "manifests":
+            return try manifests(try version(model, String(try alias(model, rest[1]).version)))
         case (.get, "aliases", 3) where rest[2] == "lineage":
             return encoded(try upstream(try version(model, String(try alias(model, rest[1]).version))))
         case (.get, "aliases", 4...) where rest[2] == "files", (.head, "aliases", 4...) where rest[2] == "files":
@@ -142,7 +145,8 @@ extension S3Service {
     }
 
     private func version(_ model: ModelRecord, _ text: String) throws -> VersionRecord {
-        guard let n = Int(text), n >= 1, let v = try store.version(model: model.name, n) else {
+        // `latest` is the newest version when the model record was read.
+        guard let n = text == "latest" ? model.latestVersion : Int(text), n >= 1, let v = try store.version(model: model.name, n) else {
             throw S3Error("NoSuchVersion", .notFound, "Version \(text) of \(model.name) does not exist.")
         }
         return v
@@ -165,12 +169,14 @@ extension S3Service {
     private func setAlias(_ c: S3Context, _ model: ModelRecord, _ name: String) async throws -> Response {
         let body: SetAlias = try await decodeBody(c)
         guard RegistryNames.isValidAlias(name) else { throw S3Error("InvalidAliasName", .badRequest, "Invalid alias name \(name.debugDescription).") }
+        if body.force == true || body.protected != nil { try requireAdmin(c, "Forcing a protected alias or changing its protection") }
         let record = try await store.setAlias(model: model.name, name, version: body.version, by: c.auth.accessKeyID, reason: body.reason,
                                               protect: body.protected, force: body.force ?? false)
         return encoded(record)
     }
 
     private func deleteAlias(_ c: S3Context, _ model: ModelRecord, _ name: String) async throws -> Response {
+        if c.query["force"] == "true" { try requireAdmin(c, "Forcing a protected alias") }
         try await store.deleteAlias(model: model.name, name, by: c.auth.accessKeyID, reason: c.query["reason"], force: c.query["force"] == "true")
         return emptyResponse(.noContent)
     }
@@ -211,6 +217,13 @@ extension S3Service {
         /// True when the store holds a blob with this md5 or sha256 (e.g. DVC pushed it here).
         var present: Bool
         var blob: BlobInfo?
+        /// Objects (at most 100) whose content is the blob: where the dataset lives, e.g. a DVC remote's keys.
+        var locations: [Location]
+    }
+
+    struct Location: Encodable {
+        var bucket: String
+        var key: String
     }
 
     struct BlobInfo: Encodable {
@@ -242,8 +255,9 @@ extension S3Service {
             var blob: BlobRecord?
             if let h = d.sha256, let digest = decodeHex(h), digest.count == 32 { blob = try store.blob(digest) }
             if blob == nil, let m = d.md5, let digest = decodeHex(m), digest.count == 16 { blob = try store.blob(md5: digest) }
+            let locations = try blob.map { try store.objects(withBlob: $0.sha256).map { Location(bucket: $0.bucket, key: $0.key) } } ?? []
             node.datasets.append(ResolvedDataset(dataset: d, present: blob != nil,
-                                                 blob: blob.map { BlobInfo(sha256: $0.sha256.hex, md5: $0.md5.hex, size: $0.size) }))
+                                                 blob: blob.map { BlobInfo(sha256: $0.sha256.hex, md5: $0.md5.hex, size: $0.size) }, locations: locations))
         }
         // Versions are immutable and parents exist before their children, so the graph has no cycles;
         // the depth bound only guards against a corrupt index.
@@ -286,6 +300,20 @@ extension S3Service {
 
     // MARK: Files
 
+    /// The version's files as listing entries (native-api.md), key = path, for `cairn model pull`. Versions
+    /// are immutable, so an alias resolved once names one complete version even while it moves.
+    private func manifests(_ version: VersionRecord) throws -> Response {
+        var out: [UInt8] = []
+        for file in version.files {
+            guard let sha = decodeHex(file.sha256), let blob = try store.blob(sha) else { throw S3Error(StoreError.missingChunk(file.sha256)) }
+            KeyedManifest(key: file.path, manifest: Manifest(size: blob.size, sha256: blob.sha256, md5: blob.md5, digests: blob.chunks.digests,
+                                                             lengths: blob.chunks.lengths)).encode(into: &out)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: String(out.count),
+                                               HTTPField.Name("x-cairn-version")!: String(version.version)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: out)))
+    }
+
     private func fileResponse(_ c: S3Context, _ version: VersionRecord, path: String) throws -> Response {
         guard let file = version.files.first(where: { $0.path == path }) else {
             throw S3Error("NoSuchFile", .notFound, "Version \(version.version) of \(version.model) has no file \(path).")
@@ -304,6 +332,12 @@ extension S3Service {
             throw S3Error.invalidRequest("Malformed JSON body: wrong type at \(context.codingPath.map(\.stringValue).joined(separator: ".")).")
         } catch {
             throw S3Error.invalidRequest("Malformed JSON body.")
+        }
+    }
+
+    private func requireAdmin(_ c: S3Context, _ what: String) throws {
+        guard c.role == .admin else {
+            throw S3Error("AccessDenied", .forbidden, "\(what) needs an admin key; \(c.auth.accessKeyID) is a \(c.role.rawValue) key.")
         }
     }
 

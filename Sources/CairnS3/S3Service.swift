@@ -6,10 +6,50 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Access keys the server accepts: access key ID → secret.
+/// What a key may do. `read` fetches and queries (GET, HEAD, and fetching chunks); `write` also uploads,
+/// deletes and registers; `admin` also moves protected aliases and changes protection.
+public enum KeyRole: String, Sendable, CaseIterable {
+    case read, write, admin
+}
+
+/// Access keys the server accepts: access key ID → secret, and each key's role (`admin` when not given).
 public struct Credentials: Sendable {
     public var secrets: [String: String]
-    public init(_ secrets: [String: String]) { self.secrets = secrets }
+    public var roles: [String: KeyRole]
+    public init(_ secrets: [String: String], roles: [String: KeyRole] = [:]) {
+        self.secrets = secrets
+        self.roles = roles
+    }
+
+    public struct Key: Sendable, Equatable {
+        public var id: String
+        public var secret: String
+        public var role: KeyRole
+    }
+
+    public struct KeysFileError: Error, Equatable, CustomStringConvertible {
+        public var line: Int
+        public var message: String
+        public var description: String { "\(line): \(message)" }
+    }
+
+    /// Parses `ACCESS_KEY_ID SECRET_ACCESS_KEY [read|write|admin]` lines; blank lines and `#` comments are skipped.
+    public static func parseKeysFile(_ text: String) throws -> [Key] {
+        var keys: [Key] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard fields.count == 2 || fields.count == 3 else {
+                throw KeysFileError(line: n + 1, message: "expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY [read|write|admin]'")
+            }
+            guard let role = fields.count == 3 ? KeyRole(rawValue: fields[2]) : .admin else {
+                throw KeysFileError(line: n + 1, message: "the role is read, write or admin, not \(fields[2])")
+            }
+            keys.append(Key(id: fields[0], secret: fields[1], role: role))
+        }
+        return keys
+    }
 }
 
 /// What one S3 request carries once routed and authenticated.
@@ -19,6 +59,7 @@ struct S3Context {
     let endpoint: Endpoint
     let query: Query
     let auth: VerifiedRequest
+    let role: KeyRole
     var headers: HTTPFields { request.headers }
     func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
 }
@@ -28,6 +69,7 @@ public final class S3Service: Sendable {
     let store: Store
     let region: String
     let verifier: SigV4Verifier
+    let roles: [String: KeyRole]
     let logger: Logger
     let dedupeStats = DedupeStats()
 
@@ -37,6 +79,7 @@ public final class S3Service: Sendable {
         self.logger = logger
         let secrets = credentials.secrets
         self.verifier = SigV4Verifier(region: region, secretForAccessKey: { secrets[$0] })
+        self.roles = credentials.roles
     }
 
     /// Largest request header section accepted (S3 allows 8 KB of user metadata; signatures add little).
@@ -82,6 +125,9 @@ public final class S3Service: Sendable {
         if isAnonymous && request.method == .get && (rawPath == "/healthz" || rawPath == "/readyz") {
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
+        if request.method == .get && rawPath == "/api/v1/openapi.json" {  // public, signed or not: it describes the API, no data
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
 
         if rawPath.hasPrefix("/api/v1/") {
             return try await routeNative(request, requestID: requestID, path: rawPath.dropFirst(8))
@@ -102,6 +148,7 @@ public final class S3Service: Sendable {
         }
 
         let auth = try authenticate(request)
+        let role = try authorize(request, auth)
         let query = try Query(raw: rawQuery)
         let hasCopySource = request.headers[HTTPField.Name("x-amz-copy-source")!] != nil
         let endpoint = try Endpoint.parse(method: request.method.rawValue, bucket: bucket, key: key, query: query, hasCopySource: hasCopySource)
@@ -112,7 +159,7 @@ public final class S3Service: Sendable {
             }
         }
         if let key { try validateKey(key) }
-        let context = S3Context(request: request, requestID: requestID, endpoint: endpoint, query: query, auth: auth)
+        let context = S3Context(request: request, requestID: requestID, endpoint: endpoint, query: query, auth: auth, role: role)
         return try await dispatch(context)
     }
 
@@ -122,6 +169,17 @@ public final class S3Service: Sendable {
         let sigRequest = SigV4Request(method: request.method.rawValue, rawPath: request.uri.path, rawQuery: request.uri.query ?? "", headers: headers,
                                       bodySHA256: bodySHA256)
         return try verifier.verify(sigRequest, now: Date())
+    }
+
+    /// The key's role, once it is known to allow the request: a read-only key may only read. Finer rules
+    /// (protected aliases need `admin`) are checked where they apply.
+    func authorize(_ request: Request, _ auth: VerifiedRequest) throws -> KeyRole {
+        let role = roles[auth.accessKeyID] ?? .admin
+        guard role == .read else { return role }
+        let method = request.method
+        // Fetching chunks is a POST that only reads.
+        if method == .get || method == .head || (method == .post && request.uri.path == "/api/v1/dedupe/chunks") { return role }
+        throw S3Error("AccessDenied", .forbidden, "The key \(auth.accessKeyID) is read-only: it may fetch and query, not change anything.")
     }
 
     private func dispatch(_ c: S3Context) async throws -> Response {

@@ -109,13 +109,15 @@ extension Store {
 
     // MARK: Manifests
 
-    /// Verifies and commits manifests as objects of `bucket`, all in one index transaction.
+    /// Verifies and commits manifests as objects of `bucket` (or, with no bucket, as blobs only, e.g. the
+    /// files of a model version about to be registered), all in one index transaction.
     ///
     /// Every chunk must be in the index; the content is read back and its sha256 and md5 must be the
     /// manifest's. A manifest whose sha256 names a blob the store already holds with the same md5 and size
     /// needs neither its chunks nor a re-read: that blob was verified when it was made.
-    public func commitManifests(_ entries: [KeyedManifest], bucket: String, session: [UInt8]) async throws -> [ObjectRecord] {
-        guard try self.bucket(bucket) != nil else { throw StoreError.noSuchBucket(bucket) }
+    @discardableResult
+    public func commitManifests(_ entries: [KeyedManifest], bucket: String?, session: [UInt8]) async throws -> [ObjectRecord] {
+        if let bucket, try self.bucket(bucket) == nil { throw StoreError.noSuchBucket(bucket) }
         guard try self.session(session) != nil else { throw StoreError.noSuchSession(session.hex) }
         let db = self.db
         var verified: [(KeyedManifest, existing: Bool)] = []
@@ -158,13 +160,13 @@ extension Store {
         }
         return try await committer.write { txn in
             try self.touch(txn, session)
-            guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
+            if let bucket, try !txn.contains(db.buckets, Array(bucket.utf8)) { throw StoreError.noSuchBucket(bucket) }
             for (entry, record) in zip(entries, records) {
                 let m = entry.manifest
-                let k = Keys.object(bucket, entry.key)
+                let objectKey = bucket.map { Keys.object($0, entry.key) }
                 if try txn.contains(db.blobs, m.sha256) {
                     try txn.put(db.md5, m.md5, m.sha256)
-                    try txn.put(db.objects, k, record.encode())
+                    if let objectKey { try self.setObject(txn, objectKey, record) }
                     continue
                 }
                 var chunks = ChunkList()
@@ -176,7 +178,7 @@ extension Store {
                 }
                 try txn.put(db.blobs, m.sha256, BlobRecord(sha256: m.sha256, size: m.size, md5: m.md5, chunks: chunks).encode(), onlyIfAbsent: true)
                 try txn.put(db.md5, m.md5, m.sha256)
-                try txn.put(db.objects, k, record.encode())
+                if let objectKey { try self.setObject(txn, objectKey, record) }
             }
             return records
         }

@@ -256,6 +256,11 @@ enum Keys {
         if k.count <= directKeyLimit { return Array(bucket.utf8) + [0] + k }
         return Array(bucket.utf8) + [0] + k[0..<directKeyLimit] + [0xff] + Hasher.digest(.sha256, k)
     }
+    /// `blob-refs`: blob sha256 (32 bytes), then the first 16 bytes of the sha256 of the object's index key
+    /// (fixed length: object index keys reach 497 bytes and LMDB keys stop at 511). The value is the object's index key.
+    static func blobRef(_ blob: [UInt8], _ objectKey: [UInt8]) -> [UInt8] {
+        blob + Hasher.digest(.sha256, objectKey)[0..<16]
+    }
     /// `parts`: upload id UTF-8, 0x00, part number as u32 big-endian.
     static func part(_ upload: String, _ number: Int) -> [UInt8] {
         var w = ByteWriter(); w.raw(Array(upload.utf8)); w.u8(0); w.u32(UInt32(number)); return w.bytes

@@ -28,6 +28,8 @@ public final class Store: Sendable {
     struct Databases: Sendable {
         let meta, buckets, objects, blobs, chunks, md5, uploads, parts, sessions, pins: Database
         let models, versions, aliases, aliasMoves, datasets, children: Database
+        /// Blob → the objects whose content it is (lineage shows where a dataset lives).
+        let blobRefs: Database
     }
 
     /// Opens the store in `directory`, creating it (with `chunker` parameters) when it is new.
@@ -56,7 +58,8 @@ public final class Store: Sendable {
             uploads: try environment.open("uploads"), parts: try environment.open("parts"),
             sessions: try environment.open("sessions"), pins: try environment.open("pins"),
             models: try environment.open("models"), versions: try environment.open("versions"), aliases: try environment.open("aliases"),
-            aliasMoves: try environment.open("alias-moves"), datasets: try environment.open("datasets"), children: try environment.open("children"))
+            aliasMoves: try environment.open("alias-moves"), datasets: try environment.open("datasets"), children: try environment.open("children"),
+            blobRefs: try environment.open("blob-refs"))
         packs = try PackStore(directory: directory.appendingPathComponent("packs"))
 
         let db = self.db
@@ -78,6 +81,7 @@ public final class Store: Sendable {
             try txn.put(db.meta, Array("chunker".utf8), c.bytes)
             return chunker
         }
+        try Self.buildBlobRefsIfNeeded(environment, db)
         committer = GroupCommitter(environment: environment, packs: packs)
     }
 
@@ -207,6 +211,55 @@ public final class Store: Sendable {
         }
     }
 
+    /// Writes an object record, keeping `blob-refs` in step.
+    func setObject(_ txn: Transaction, _ k: [UInt8], _ record: ObjectRecord) throws {
+        if let old = try txn.get(db.objects, k) {
+            let previous = try ObjectRecord.decode(old).blob
+            if previous != record.blob { _ = try txn.delete(db.blobRefs, Keys.blobRef(previous, k)) }
+        }
+        try txn.put(db.objects, k, record.encode())
+        try txn.put(db.blobRefs, Keys.blobRef(record.blob, k), k)
+    }
+
+    /// Deletes an object record (if any), keeping `blob-refs` in step.
+    func removeObject(_ txn: Transaction, _ k: [UInt8]) throws {
+        guard let old = try txn.get(db.objects, k) else { return }
+        _ = try txn.delete(db.objects, k)
+        _ = try txn.delete(db.blobRefs, Keys.blobRef(try ObjectRecord.decode(old).blob, k))
+    }
+
+    /// Stores made before `blob-refs` existed get it built once, from the objects.
+    private static func buildBlobRefsIfNeeded(_ environment: Environment, _ db: Databases) throws {
+        let marker = Array("blob-refs".utf8)
+        try environment.write { txn in
+            guard try !txn.contains(db.meta, marker) else { return }
+            var refs: [([UInt8], [UInt8])] = []
+            try txn.scan(db.objects, from: []) { key, value in
+                let k = Array(key)
+                refs.append((Keys.blobRef(try ObjectRecord.decode(Array(value)).blob, k), k))
+                return true
+            }
+            for (ref, k) in refs { try txn.put(db.blobRefs, ref, k) }
+            try txn.put(db.meta, marker, [1])
+        }
+    }
+
+    /// Up to `limit` objects whose content is the blob, as (bucket, key).
+    public func objects(withBlob sha256: [UInt8], limit: Int = 100) throws -> [(bucket: String, key: String)] {
+        try environment.read { txn in
+            var found: [[UInt8]] = []
+            try txn.scan(db.blobRefs, from: sha256) { key, value in
+                guard key.count == 48, key.starts(with: sha256), found.count < limit else { return false }
+                found.append(Array(value))
+                return true
+            }
+            return try found.compactMap { k in
+                guard let zero = k.firstIndex(of: 0), let bytes = try txn.get(db.objects, k) else { return nil }
+                return (String(decoding: k[..<zero], as: UTF8.self), try ObjectRecord.decode(bytes).key)
+            }
+        }
+    }
+
     public func object(bucket: String, key: String) throws -> ObjectRecord? {
         try environment.read { txn in try txn.get(db.objects, Keys.object(bucket, key)).map(ObjectRecord.decode) }
     }
@@ -223,7 +276,7 @@ public final class Store: Sendable {
             let k = Keys.object(bucket, key)
             try self.checkCondition(txn, k, condition)
             try self.commitBlob(txn, sha256: blob.sha256, md5: blob.md5, size: blob.size, chunks: blob.chunks, newChunks: blob.newChunks)
-            try txn.put(db.objects, k, record.encode())
+            try self.setObject(txn, k, record)
             return record
         }
     }
@@ -246,7 +299,7 @@ public final class Store: Sendable {
             guard try txn.contains(db.blobs, source.blob) else { throw StoreError.missingChunk(source.blob.hex) }
             let k = Keys.object(bucket, key)
             try self.checkCondition(txn, k, condition)
-            try txn.put(db.objects, k, record.encode())
+            try self.setObject(txn, k, record)
             return record
         }
     }
@@ -260,7 +313,7 @@ public final class Store: Sendable {
         let db = self.db
         try await committer.write { txn in
             guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
-            for key in keys { try txn.delete(db.objects, Keys.object(bucket, key)) }
+            for key in keys { try self.removeObject(txn, Keys.object(bucket, key)) }
         }
     }
 
@@ -486,7 +539,7 @@ public final class Store: Sendable {
             let k = Keys.object(upload.bucket, upload.key)
             try self.checkCondition(txn, k, condition)
             try self.commitBlob(txn, sha256: whole.sha256, md5: whole.md5, size: size, chunks: chunks, newChunks: [])
-            try txn.put(db.objects, k, record.encode())
+            try self.setObject(txn, k, record)
             try self.deleteUpload(txn, id)
             return record
         }

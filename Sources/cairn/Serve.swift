@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Region reported to clients and required in signatures.")
     var region: String = "us-east-1"
 
-    @Option(name: .customLong("keys-file"), help: "File with one 'ACCESS_KEY_ID SECRET_ACCESS_KEY' pair per line ('#' comments).")
+    @Option(name: .customLong("keys-file"), help: "File with one 'ACCESS_KEY_ID SECRET_ACCESS_KEY [read|write|admin]' per line ('#' comments; the role defaults to admin).")
     var keysFile: String?
 
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve https.")
@@ -52,12 +52,20 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
 
         var secrets: [String: String] = [:]
+        var roles: [String: KeyRole] = [:]
         let env = ProcessInfo.processInfo.environment
         if let id = env["CAIRN_ACCESS_KEY_ID"], let secret = env["CAIRN_SECRET_ACCESS_KEY"], !id.isEmpty, !secret.isEmpty {
             secrets[id] = secret
         }
         if let keysFile {
-            secrets.merge(try loadKeysFile(keysFile)) { _, new in new }
+            let text: String
+            do { text = try String(contentsOfFile: keysFile, encoding: .utf8) } catch { throw ValidationError("cannot read \(keysFile): \(error.localizedDescription)") }
+            let keys: [Credentials.Key]
+            do { keys = try Credentials.parseKeysFile(text) } catch { throw ValidationError("\(keysFile):\(error)") }
+            for key in keys {
+                secrets[key.id] = key.secret
+                roles[key.id] = key.role
+            }
         }
         if secrets.isEmpty {
             secrets[devAccessKey] = devSecretKey
@@ -74,23 +82,9 @@ struct Serve: AsyncParsableCommand {
         let store = try Store.open(directory: directory, sessionTTL: TimeInterval(sessionTTL))
         logger.info("store opened at \(directory.path) (format \(Store.formatVersion), chunks \(store.chunkerParameters.minSize)/\(store.chunkerParameters.averageSize)/\(store.chunkerParameters.maxSize))")
         let configuration = ServerConfiguration(host: host, port: port, region: region, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey)
-        try await runServer(store: store, credentials: Credentials(secrets), configuration: configuration, logger: logger)
+        try await runServer(store: store, credentials: Credentials(secrets, roles: roles), configuration: configuration, logger: logger)
     }
 }
 
 let devAccessKey = "cairn-dev"
 let devSecretKey = "cairn-dev-secret-key"
-
-/// Reads `ACCESS_KEY_ID SECRET_ACCESS_KEY` pairs, one per line; blank lines and `#` comments are skipped.
-func loadKeysFile(_ path: String) throws -> [String: String] {
-    let text = try String(contentsOfFile: path, encoding: .utf8)
-    var keys: [String: String] = [:]
-    for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-        let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard fields.count == 2 else { throw ValidationError("\(path):\(n + 1): expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY'") }
-        keys[String(fields[0])] = String(fields[1])
-    }
-    return keys
-}

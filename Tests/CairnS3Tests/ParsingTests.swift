@@ -80,3 +80,24 @@ import Testing
         #expect(throws: S3Error.self) { try parse("PUT", "b", "k", "partNumber=0&uploadId=u") }
     }
 }
+
+@Suite struct KeysFileTests {
+    @Test func rolesDefaultToAdmin() throws {
+        let keys = try Credentials.parseKeysFile("""
+            # operators
+            root  s3cr3t
+            ci\tci-secret write
+
+            viewer viewer-secret read
+            """)
+        #expect(keys == [.init(id: "root", secret: "s3cr3t", role: .admin), .init(id: "ci", secret: "ci-secret", role: .write),
+                         .init(id: "viewer", secret: "viewer-secret", role: .read)])
+    }
+
+    @Test func badLinesNameTheirLine() {
+        #expect(throws: Credentials.KeysFileError(line: 2, message: "the role is read, write or admin, not owner")) {
+            try Credentials.parseKeysFile("a b\nc d owner\n")
+        }
+        #expect(throws: Credentials.KeysFileError.self) { try Credentials.parseKeysFile("only-one-field\n") }
+    }
+}

@@ -62,6 +62,19 @@ func upload(_ store: Store, _ frames: [UInt8], session: [UInt8]) async throws ->
         #expect(again.stored == 0)
     }
 
+    @Test func blobOnlyCommitMakesNoObject() async throws {
+        let t = try TemporaryStore()
+        let store = t.store!
+        let data = pseudoRandomBytes(400_000, seed: 9)
+        let (frames, manifest) = framesAndManifest(store, data)
+        let session = try await store.createSession(owner: "me").id
+        _ = try await upload(store, frames, session: session)
+        try await store.commitManifests([KeyedManifest(key: "weights.bin", manifest: manifest)], bucket: nil, session: session)
+        #expect(try store.blob(manifest.sha256)?.size == UInt64(data.count))
+        #expect(try store.statistics().objects == 0)
+        #expect(try store.objects(withBlob: manifest.sha256).isEmpty)
+    }
+
     @Test func tamperedChunkIsRejected() async throws {
         let t = try TemporaryStore()
         let store = t.store!

@@ -1,5 +1,5 @@
 import CairnCore
-import CairnStore
+@testable import CairnStore
 import Foundation
 import Testing
 
@@ -283,5 +283,39 @@ func readAll(_ store: Store, bucket: String, key: String) throws -> [UInt8]? {
         for i in 0..<32 {
             #expect(try readAll(store, bucket: "data", key: "k\(i)") == pseudoRandomBytes(50_000 + i * 1000, seed: UInt64(i + 100)))
         }
+    }
+
+    /// `blob-refs` follows every way an object is written, overwritten and deleted, and is rebuilt for stores
+    /// made before it existed.
+    @Test func blobRefsFollowObjects() async throws {
+        let t = try TemporaryStore()
+        func places(_ blob: IngestedBlob) throws -> [String] { try t.store.objects(withBlob: blob.sha256).map { "\($0.bucket)/\($0.key)" }.sorted() }
+        let longKey = String(repeating: "k", count: 1000)
+        try await t.store.createBucket("a")
+        try await t.store.createBucket("b")
+        let one = try ingest(t.store, pseudoRandomBytes(100_000, seed: 1)), two = try ingest(t.store, pseudoRandomBytes(100_000, seed: 2))
+        try await t.store.putObject(bucket: "a", key: "x", blob: one, headers: [], checksums: [])
+        try await t.store.putObject(bucket: "b", key: longKey, blob: one, headers: [], checksums: [])
+        let source = try #require(try t.store.object(bucket: "a", key: "x"))
+        try await t.store.copyObject(from: source, toBucket: "b", key: "copy", headers: [])
+        #expect(try places(one) == ["a/x", "b/copy", "b/\(longKey)"])
+
+        try await t.store.putObject(bucket: "a", key: "x", blob: two, headers: [], checksums: [])  // overwrite
+        try await t.store.deleteObject(bucket: "b", key: "copy")
+        #expect(try places(one) == ["b/\(longKey)"])
+        #expect(try places(two) == ["a/x"])
+
+        // A store without the index (older format) gets it rebuilt on open.
+        let db = t.store.db
+        try t.store.environment.write { txn in
+            _ = try txn.delete(db.meta, Array("blob-refs".utf8))
+            var keys: [[UInt8]] = []
+            try txn.scan(db.blobRefs, from: []) { k, _ in keys.append(Array(k)); return true }
+            for k in keys { _ = try txn.delete(db.blobRefs, k) }
+        }
+        #expect(try places(one).isEmpty)
+        try t.reopen()
+        #expect(try places(one) == ["b/\(longKey)"])
+        #expect(try places(two) == ["a/x"])
     }
 }
