@@ -122,17 +122,13 @@ public struct Puller: Sendable {
         }
         let total = group.reduce(0) { $0 + Int($1.manifest.size) }
         progress.begin("assembling", total: total)
-
-        func place(_ digest: [UInt8], _ bytes: UnsafeRawBufferPointer) throws {
-            for t in targets[digest]! { try files[t.file].write(bytes, at: t.offset) }
-            progress.advance(bytes: bytes.count * targets[digest]!.count)
-        }
+        let shared = SharedTargets(targets: targets, files: files, progress: progress)
 
         // 1. The local cache.
         var pending: [[UInt8]] = []
         for digest in order {
             if let bytes = self.cache?.read(digest, length: lengths[digest]!) {
-                try bytes.withUnsafeBytes { try place(digest, $0) }
+                try bytes.withUnsafeBytes { try shared.place(digest, $0) }
                 progress.advance(saved: bytes.count * targets[digest]!.count)
             } else {
                 pending.append(digest)
@@ -151,7 +147,7 @@ public struct Puller: Sendable {
                     guard wanted.contains(digest), let bytes = try? file.read(Int(old.manifest.lengths[i]), at: old.offsets[i]),
                           Hasher.digest(.sha256, bytes) == digest else { continue }
                     try bytes.withUnsafeBytes { b in
-                        try place(digest, b)
+                        try shared.place(digest, b)
                         try self.cache?.write(digest, b)
                     }
                     progress.advance(saved: bytes.count * targets[digest]!.count)
@@ -175,7 +171,6 @@ public struct Puller: Sendable {
         }
         if !batch.isEmpty { batches.append(batch) }
         let (remote, chunkCache, maxChunk) = (self.remote, self.cache, config.chunker.maxSize)
-        let shared = SharedTargets(targets: targets, files: files, progress: progress)
         try await forEachConcurrently(batches, limit: jobs) { batch in
             let decompressor = ZstdDecompressor()
             var raw = [UInt8](repeating: 0, count: maxChunk)
@@ -253,7 +248,7 @@ private struct Target: Sendable {
     let offset: UInt64
 }
 
-/// Where each digest goes, shared read-only by the fetch tasks (writes are positional).
+/// Where each digest goes, shared read-only by the cache, destination-file and fetch steps (writes are positional).
 private final class SharedTargets: @unchecked Sendable {  // immutable after init; pwrite is thread-safe
     private let targets: [[UInt8]: [Target]]
     private let files: [LocalFile]

@@ -236,20 +236,10 @@ extension S3Service {
             .eTag: "\"\(blob.sha256.hex)\"", .acceptRanges: "bytes", .contentType: "application/octet-stream",
             HTTPField.Name("x-cairn-sha256")!: blob.sha256.hex, HTTPField.Name("x-cairn-md5")!: blob.md5.hex,
         ]
-        var range: Range<UInt64> = 0..<blob.size
-        var status: HTTPResponse.Status = .ok
-        if let text = c.header("range"), let r = try parseRange(text, size: blob.size) {
-            range = r
-            status = .partialContent
-            headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(blob.size)"
-        }
+        let (range, status) = try requestedRange(c, size: blob.size, headers: &headers)
         headers[.contentLength] = String(range.count)
         if head { return Response(status: status, headers: headers, body: .init()) }
-        let store = self.store, bodyRange = range
-        return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(range.count)) { writer in
-            try await streamBlob(store: store, blob: blob, range: bodyRange) { try await writer.write($0) }
-            try await writer.finish(nil)
-        })
+        return Response(status: status, headers: headers, body: blobBody(c, blob, range: range, what: "blob \(blob.sha256.hex)"))
     }
 
     // MARK: Responses

@@ -106,13 +106,8 @@ extension S3Service {
             if let v = c.query[param] { headers[HTTPField.Name(name)!] = v }
         }
 
-        var range: Range<UInt64> = 0..<record.size
-        var status: HTTPResponse.Status = .ok
-        if let text = c.header("range"), let r = try parseRange(text, size: record.size) {
-            range = r
-            status = .partialContent
-            headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(record.size)"
-        } else if c.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
+        let (range, status) = try requestedRange(c, size: record.size, headers: &headers)
+        if status == .ok, c.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
             // Whole-object checksums only on whole-object responses, never on a 206.
             for sum in record.checksums {
                 headers[HTTPField.Name(sum.algorithm.headerName)!] = sum.value
@@ -124,21 +119,30 @@ extension S3Service {
         if head { return Response(status: status, headers: headers, body: .init()) }
 
         guard let blob = try store.blob(record.blob) else { throw S3Error(StoreError.missingChunk(record.blob.hex)) }
-        let store = self.store
-        let logger = self.logger
-        let requestID = c.requestID
-        let bodyRange = range
-        let body = ResponseBody(contentLength: Int(range.count)) { writer in
+        return Response(status: status, headers: headers, body: blobBody(c, blob, range: range, what: "\(bucket)/\(key)"))
+    }
+
+    /// The byte range a request's `Range` header asks for (the whole content without one), and the status
+    /// to answer with; sets `Content-Range` on a 206.
+    func requestedRange(_ c: S3Context, size: UInt64, headers: inout HTTPFields) throws -> (Range<UInt64>, HTTPResponse.Status) {
+        guard let text = c.header("range"), let r = try parseRange(text, size: size) else { return (0..<size, .ok) }
+        headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound - 1)/\(size)"
+        return (r, .partialContent)
+    }
+
+    /// Streams `range` of a blob, every chunk verified as it is read.
+    func blobBody(_ c: S3Context, _ blob: BlobRecord, range: Range<UInt64>, what: String) -> ResponseBody {
+        let (store, logger, requestID) = (self.store, self.logger, c.requestID)
+        return ResponseBody(contentLength: Int(range.count)) { writer in
             do {
-                try await streamBlob(store: store, blob: blob, range: bodyRange) { try await writer.write($0) }
+                try await streamBlob(store: store, blob: blob, range: range) { try await writer.write($0) }
             } catch {
                 // Headers are gone already: the only honest signal left is to cut the connection short.
-                logger.error("GET \(bucket)/\(key) failed mid-stream: \(error)", metadata: ["request-id": .string(requestID)])
+                logger.error("GET \(what) failed mid-stream: \(error)", metadata: ["request-id": .string(requestID)])
                 throw error
             }
             try await writer.finish(nil)
         }
-        return Response(status: status, headers: headers, body: body)
     }
 
     func copyObject(_ c: S3Context, _ bucket: String, _ key: String) async throws -> Response {
