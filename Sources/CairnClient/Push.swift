@@ -92,19 +92,21 @@ public struct Pusher: Sendable {
     }
 
     public func push(_ path: String, to location: S3Location) async throws -> TransferSummary {
-        try await upload(path, prefix: location.prefix, bucket: location.bucket).summary
+        try await upload(path, prefix: location.prefix, bucket: location.bucket) { _ in }
     }
 
-    /// Uploads a file or directory as blobs only (no objects), e.g. a model version's files before it is
-    /// registered. Returns each file's relative path (a file's own name for a single file) and sha256.
-    public func pushBlobs(_ path: String) async throws -> (summary: TransferSummary, files: [(path: String, sha256: [UInt8])]) {
-        try await upload(path, prefix: "", bucket: nil)
+    /// Uploads a file or directory as blobs only (no objects) and calls `use` with each file's relative
+    /// path (a file's own name for a single file) and sha256, e.g. to register them as a model version.
+    /// The upload session, which keeps the blobs from garbage collection, lasts until `use` returns.
+    public func pushBlobs(_ path: String, use: ([(path: String, sha256: [UInt8])]) async throws -> Void) async throws -> TransferSummary {
+        try await upload(path, prefix: "", bucket: nil, use: use)
     }
 
-    private func upload(_ path: String, prefix: String, bucket: String?) async throws -> (summary: TransferSummary, files: [(path: String, sha256: [UInt8])]) {
+    private func upload(_ path: String, prefix: String, bucket: String?,
+                        use: ([(path: String, sha256: [UInt8])]) async throws -> Void) async throws -> TransferSummary {
         let started = Date()
         let sources = try Self.sources(path, prefix: prefix)
-        guard !sources.isEmpty else { throw ClientError.local("nothing to push: \(path) holds no files") }
+        guard !sources.isEmpty else { throw ClientError.local("nothing to upload: \(path) holds no files") }
         let config = try await remote.configuration()
         if let bucket { try await requireBucket(bucket) }
         progress.setFiles(sources.count)
@@ -124,15 +126,16 @@ public struct Pusher: Sendable {
                 }
                 uploaded += try await pushGroup(group, bucket: bucket, session: session, config: config, tally: tally)
             }
+            let summary = TransferSummary(files: sources.count, logicalBytes: sources.reduce(0) { $0 + $1.size }, chunksTotal: tally["chunks"],
+                                          chunksTransferred: tally["sent"], payloadBytes: tally["payload"], wire: remote.connection.counters, started: started)
+            progress.finish(summary)
+            try await use(uploaded)
+            await remote.deleteSession(session)
+            return summary
         } catch {
             await remote.deleteSession(session)
             throw error
         }
-        await remote.deleteSession(session)
-        let summary = TransferSummary(files: sources.count, logicalBytes: sources.reduce(0) { $0 + $1.size }, chunksTotal: tally["chunks"],
-                                      chunksTransferred: tally["sent"], payloadBytes: tally["payload"], wire: remote.connection.counters, started: started)
-        progress.finish(summary)
-        return (summary, uploaded)
     }
 
     func requireBucket(_ bucket: String) async throws {

@@ -67,6 +67,7 @@ extension S3Service {
         case (.get, 3, "blobs", _), (.head, 3, "blobs", _): return try getBlob(c, algorithm: s[1], hex: s[2], head: method == .head)
         case (_, _, "models", _): return try await routeRegistry(c, Array(s.dropFirst()))
         case (.get, 3, "lineage", "datasets"): return try downstream(s[2])
+        case (_, _, "admin", _): return try await routeAdmin(c, Array(s.dropFirst()))
         default:
             throw S3Error("NotFound", .notFound, "No such API endpoint: \(method.rawValue) /api/v1/\(path)")
         }

@@ -24,7 +24,11 @@ extension S3Service {
         let name = s[..<cut].joined(separator: "/")
         let rest = Array(s[cut...])
         guard RegistryNames.isValidModel(name) else { throw S3Error("InvalidModelName", .badRequest, "Invalid model name \(name.debugDescription): lowercase letters, digits, '-', '_', '.' and '/' between segments.") }
-        guard let model = try store.model(name) else { throw S3Error("NoSuchModel", .notFound, "Model \(name) does not exist.") }
+        guard let model = try store.model(name) else {
+            // A version may create its model in the same step (`"create_model": true`).
+            if method == .post && rest == ["versions"] { return try await createVersion(c, ModelRecord(name: name, createdBy: c.auth.accessKeyID), exists: false) }
+            throw S3Error("NoSuchModel", .notFound, "Model \(name) does not exist.")
+        }
 
         switch (method, rest.first ?? "", rest.count) {
         case (.get, "", 0): return encoded(model)
@@ -103,10 +107,14 @@ extension S3Service {
         var metrics: [String: Double]?
         var metadata: [String: String]?
         var lineage: Lineage?
+        var createModel: Bool?
+
+        enum CodingKeys: String, CodingKey { case version, files, params, metrics, metadata, lineage, createModel = "create_model" }
     }
 
-    private func createVersion(_ c: S3Context, _ model: ModelRecord) async throws -> Response {
+    private func createVersion(_ c: S3Context, _ model: ModelRecord, exists: Bool = true) async throws -> Response {
         let body: CreateVersion = try await decodeBody(c)
+        if !exists && body.createModel != true { throw S3Error("NoSuchModel", .notFound, "Model \(model.name) does not exist.") }
         guard !body.files.isEmpty else { throw S3Error.invalidArgument("a version holds at least one file") }
         var files: [VersionFile] = []
         for f in body.files {
@@ -129,12 +137,13 @@ extension S3Service {
         }
         try checkMetadataSize(body.params ?? [:], body.metrics ?? [:], body.metadata ?? [:], body.lineage ?? Lineage())
         let draft = VersionDraft(files: files, params: body.params ?? [:], metrics: body.metrics ?? [:], metadata: body.metadata ?? [:], lineage: body.lineage ?? Lineage())
-        let record = try await store.createVersion(model: model.name, draft, by: c.auth.accessKeyID, number: body.version)
+        let record = try await store.createVersion(model: model.name, draft, by: c.auth.accessKeyID, number: body.version,
+                                                   creating: body.createModel == true ? model : nil)
         return encoded(record, status: .created)
     }
 
     private func listVersions(_ c: S3Context, _ model: ModelRecord) throws -> Response {
-        let after = Int(c.query["after"] ?? "0") ?? 0
+        guard let after = Int(c.query["after"] ?? "0"), after >= 0 else { throw S3Error.invalidArgument("after is a version number") }
         let (versions, more) = try store.versions(model: model.name, after: after, limit: try pageLimit(c))
         return encoded(VersionPage(versions: versions, next: more ? versions.last?.version : nil))
     }
@@ -170,6 +179,7 @@ extension S3Service {
         let body: SetAlias = try await decodeBody(c)
         guard RegistryNames.isValidAlias(name) else { throw S3Error("InvalidAliasName", .badRequest, "Invalid alias name \(name.debugDescription).") }
         if body.force == true || body.protected != nil { try requireAdmin(c, "Forcing a protected alias or changing its protection") }
+        _ = try version(model, String(body.version))  // NoSuchVersion rather than a generic not-found
         let record = try await store.setAlias(model: model.name, name, version: body.version, by: c.auth.accessKeyID, reason: body.reason,
                                               protect: body.protected, force: body.force ?? false)
         return encoded(record)
@@ -177,6 +187,7 @@ extension S3Service {
 
     private func deleteAlias(_ c: S3Context, _ model: ModelRecord, _ name: String) async throws -> Response {
         if c.query["force"] == "true" { try requireAdmin(c, "Forcing a protected alias") }
+        _ = try alias(model, name)  // NoSuchAlias rather than a generic not-found
         try await store.deleteAlias(model: model.name, name, by: c.auth.accessKeyID, reason: c.query["reason"], force: c.query["force"] == "true")
         return emptyResponse(.noContent)
     }
@@ -286,9 +297,15 @@ extension S3Service {
         guard let digest = DatasetDigest(parsing: text) else {
             throw S3Error.invalidArgument("A dataset is md5:<32 hex digits> or sha256:<64 hex digits>, not \(text.debugDescription).")
         }
+        // A dataset registered by md5 is the same dataset as its blob's sha256, and the other way round.
+        var digests = [digest]
+        switch digest {
+        case .md5(let m): if let blob = try store.blob(md5: m) { digests.append(.sha256(blob.sha256)) }
+        case .sha256(let h): if let blob = try store.blob(h) { digests.append(.md5(blob.md5)) }
+        }
         var out: [DownstreamVersion] = []
         var seen: Set<ParentRef> = []
-        var queue: [(ParentRef, String)] = try store.versions(usingDataset: digest).map { ($0, "direct") }
+        var queue: [(ParentRef, String)] = try digests.flatMap { try store.versions(usingDataset: $0) }.map { ($0, "direct") }
         while !queue.isEmpty {
             let (ref, via) = queue.removeFirst()
             guard seen.insert(ref).inserted else { continue }
@@ -335,7 +352,7 @@ extension S3Service {
         }
     }
 
-    private func requireAdmin(_ c: S3Context, _ what: String) throws {
+    func requireAdmin(_ c: S3Context, _ what: String) throws {
         guard c.role == .admin else {
             throw S3Error("AccessDenied", .forbidden, "\(what) needs an admin key; \(c.auth.accessKeyID) is a \(c.role.rawValue) key.")
         }
@@ -358,11 +375,21 @@ extension S3Service {
     func encoded<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        // Milliseconds, as stored: a move's own `at` sent back as `?at=` must find that move.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(formatISO8601Milliseconds(date))
+        }
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json", .contentLength: String(data.count)],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+func formatISO8601Milliseconds(_ date: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f.string(from: date)
 }
 
 func parseISO8601(_ text: String) -> Date? {

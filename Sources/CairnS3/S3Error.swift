@@ -68,6 +68,9 @@ extension S3Error {
         case .entityTooSmall: self.init("EntityTooSmall", .badRequest, "Your proposed upload is smaller than the minimum allowed object size.")
         case .corruptChunk, .missingChunk: self.init("InternalError", .internalServerError, "The object's stored data failed verification and cannot be served: \(error)")
         case .shuttingDown: self.init("ServiceUnavailable", .serviceUnavailable, "The server is shutting down. Please retry.")
+        // S3 clients retry 503 SlowDown on their own.
+        case .chunkCollected: self.init("SlowDown", .serviceUnavailable, "\(error.description)")
+        case .maintenanceRunning: self.init("MaintenanceRunning", .conflict, error.description)
         case .noSuchSession: self.init("NoSuchSession", .notFound, error.description)
         case .missingChunks: self.init("MissingChunks", .conflict, error.description)
         case .badDigest(let why): self.init("BadDigest", .badRequest, why)

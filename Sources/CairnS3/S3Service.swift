@@ -70,11 +70,13 @@ public final class S3Service: Sendable {
     let region: String
     let verifier: SigV4Verifier
     let roles: [String: KeyRole]
+    let maintenance: MaintenanceSettings
     let logger: Logger
     let dedupeStats = DedupeStats()
 
-    public init(store: Store, region: String, credentials: Credentials, logger: Logger) {
+    public init(store: Store, region: String, credentials: Credentials, maintenance: MaintenanceSettings = MaintenanceSettings(), logger: Logger) {
         self.store = store
+        self.maintenance = maintenance
         self.region = region
         self.logger = logger
         let secrets = credentials.secrets

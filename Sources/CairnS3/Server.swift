@@ -51,8 +51,11 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// Runs the S3 server until SIGTERM or SIGINT, then closes the store (pending commits are drained first).
-public func runServer(store: Store, credentials: Credentials, configuration: ServerConfiguration, logger: Logger) async throws {
-    let service = S3Service(store: store, region: configuration.region, credentials: credentials, logger: logger)
+public func runServer(store: Store, credentials: Credentials, configuration: ServerConfiguration, maintenance: MaintenanceSettings = MaintenanceSettings(),
+                      logger: Logger) async throws {
+    let service = S3Service(store: store, region: configuration.region, credentials: credentials, maintenance: maintenance, logger: logger)
+    let schedule = Task { await service.runScheduledCollections() }
+    defer { schedule.cancel() }
     let http1 = HTTP1Channel.Configuration(
         additionalChannelHandlers: [ContinueHandler()],
         idleTimeout: .seconds(300),

@@ -13,6 +13,8 @@ public struct IngestedBlob: Sendable {
     var packs: Set<UInt64>
     /// Bytes written to packs for this blob (after compression), for metrics and tests.
     public var storedBytes: UInt64
+    /// Keeps the garbage collector away from the packs this blob's new chunks went to until it is committed.
+    let ingest: IngestToken
 }
 
 /// Streams bytes through the pipeline: whole-content md5/sha256/checksums, content-defined chunking,
@@ -36,9 +38,11 @@ public final class BlobWriter {
     private var packs: Set<UInt64> = []
     private var storedBytes: UInt64 = 0
     private var incompressibleStreak = 0
+    private let ingest: IngestToken
 
     init(store: Store, checksums: Set<ChecksumAlgorithm>) {
         self.store = store
+        ingest = store.ingests.begin()
         self.chunker = Chunker(store.chunkerParameters)
         self.digests = WholeContentDigester(checksums: checksums)
         let maxSize = store.chunkerParameters.maxSize
@@ -122,7 +126,7 @@ public final class BlobWriter {
         try cut(isFinal: true)
         let (md5, sha256, sums) = digests.finish()
         return IngestedBlob(sha256: sha256, md5: md5, size: size, chunks: chunks, checksums: sums,
-                            newChunks: newChunks, packs: packs, storedBytes: storedBytes)
+                            newChunks: newChunks, packs: packs, storedBytes: storedBytes, ingest: ingest)
     }
 }
 
@@ -147,16 +151,23 @@ public final class ChunkReader {
 
     /// Reads the chunk's pack record; returns its location and the payload (valid until the next read).
     func readRecord(_ digest: [UInt8]) throws -> (ChunkLocation, UnsafeRawBufferPointer) {
-        guard let location = try store.chunkLocation(digest) else { throw StoreError.missingChunk(digest.hex) }
-        let needed = PackFormat.recordHeaderLength + Int(location.storedLength)
-        if needed > record.count {
-            record.deallocate()
-            record = .allocate(byteCount: needed, alignment: 16)
+        guard var location = try store.chunkLocation(digest) else { throw store.absentChunkError(digest) }
+        var needed = 0
+        func read() throws {
+            needed = PackFormat.recordHeaderLength + Int(location.storedLength)
+            if needed > record.count {
+                record.deallocate()
+                record = .allocate(byteCount: needed, alignment: 16)
+            }
+            try store.packs.readRecord(location, into: record)
         }
         do {
-            try store.packs.readRecord(location, into: record)
+            try read()
         } catch {
-            throw StoreError.corruptChunk("\(digest.hex): \(error)")
+            // Compaction may have moved the chunk (and deleted its old pack) since the lookup: look once more.
+            guard let moved = try store.chunkLocation(digest), moved != location else { throw StoreError.corruptChunk("\(digest.hex): \(error)") }
+            location = moved
+            do { try read() } catch { throw StoreError.corruptChunk("\(digest.hex): \(error)") }
         }
         let header = UnsafeRawBufferPointer(rebasing: record[0..<PackFormat.recordHeaderLength])
         guard Array(header[0..<4]) == PackFormat.recordMagic, Array(header[8..<40]) == digest else {

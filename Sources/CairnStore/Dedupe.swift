@@ -95,6 +95,7 @@ extension Store {
     /// gained (a concurrent upload of the same chunk may have won; its record is then garbage in a pack).
     @discardableResult
     public func commitChunks(_ batch: IngestedChunks, session: [UInt8]) async throws -> Int {
+        defer { withExtendedLifetime(batch.ingest) {} }  // the packs stay out of GC's reach until the index knows them
         let db = self.db
         return try await committer.write(syncing: batch.packs) { txn in
             try self.touch(txn, session)
@@ -180,6 +181,10 @@ extension Store {
                 try txn.put(db.md5, m.md5, m.sha256)
                 if let objectKey { try self.setObject(txn, objectKey, record) }
             }
+            if bucket == nil {
+                // A blob with no object yet (a version's file about to be registered) is kept by its session.
+                for entry in entries { try txn.put(db.pins, session + entry.manifest.sha256, []) }
+            }
             return records
         }
     }
@@ -213,6 +218,8 @@ public struct IngestedChunks: Sendable {
     /// Chunks newly written to packs and their stored (payload) bytes.
     public var stored = 0
     public var storedBytes: UInt64 = 0
+    /// Keeps the garbage collector away from the packs written to until the batch is committed.
+    var ingest: IngestToken?
 }
 
 /// Verifies uploaded chunk frames and appends the new ones to the packs, in the form they arrived (a
@@ -227,6 +234,7 @@ public final class ChunkIngester {
 
     init(store: Store) {
         self.store = store
+        batch.ingest = store.ingests.begin()
         raw = .allocate(byteCount: store.chunkerParameters.maxSize, alignment: 16)
         record = .allocate(byteCount: PackFormat.recordHeaderLength + ZstdCompressor.bound(store.chunkerParameters.maxSize), alignment: 16)
     }

@@ -14,8 +14,42 @@ func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws {
 }
 
 /// A handle to a named LMDB database inside an environment.
-public struct Database: Sendable {
+public struct Database: Sendable, Hashable {
     let dbi: MDB_dbi
+}
+
+/// Records puts to the watched databases while active. The garbage collector activates it from the
+/// writer thread before taking its snapshot, so every write that snapshot misses is in here; a put that is
+/// later rolled back only makes the collector keep a little more.
+final class WriteJournal: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var watched: Set<Database> = []
+    private var entries: [(db: Database, key: [UInt8], value: [UInt8])] = []
+    private var active = false
+
+    func start(watching dbs: Set<Database>) {
+        lock.withLock {
+            watched = dbs
+            entries = []
+            active = true
+        }
+    }
+
+    /// The entries recorded since the last call.
+    func drain() -> [(db: Database, key: [UInt8], value: [UInt8])] {
+        lock.withLock {
+            defer { entries = [] }
+            return entries
+        }
+    }
+
+    func stop() { lock.withLock { active = false; entries = [] } }
+
+    func record(_ db: Database, _ key: [UInt8], _ value: [UInt8]) {
+        lock.withLock {
+            if active && watched.contains(db) { entries.append((db, key, value)) }
+        }
+    }
 }
 
 /// An LMDB environment opened with `MDB_NOTLS` so that read transactions are not bound to a thread.
@@ -24,6 +58,8 @@ public struct Database: Sendable {
 /// so no `await` may happen inside one. Writers are serialised by `GroupCommitter`, which runs on its own thread.
 final class Environment: @unchecked Sendable {  // LMDB environments are thread safe; transactions are not shared.
     let env: OpaquePointer
+    /// Sees every put of every write transaction (the garbage collector's view of writes during a run).
+    let journal = WriteJournal()
 
     init(directory: String, mapSize: Int, maxDatabases: UInt32) throws {
         var env: OpaquePointer?
@@ -62,7 +98,7 @@ final class Environment: @unchecked Sendable {  // LMDB environments are thread 
         var txn: OpaquePointer?
         try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "read txn_begin")
         defer { mdb_txn_abort(txn) }
-        return try body(Transaction(txn: txn!))
+        return try body(Transaction(txn: txn!, journal: nil))
     }
 
     /// Runs `body` in a write transaction and commits it; aborts when `body` throws.
@@ -72,7 +108,7 @@ final class Environment: @unchecked Sendable {  // LMDB environments are thread 
         try check(mdb_txn_begin(env, nil, 0, &txn), "write txn_begin")
         let result: T
         do {
-            result = try body(Transaction(txn: txn!))
+            result = try body(Transaction(txn: txn!, journal: journal))
         } catch {
             mdb_txn_abort(txn)
             throw error
@@ -88,6 +124,8 @@ final class Environment: @unchecked Sendable {  // LMDB environments are thread 
 /// A transaction handle, valid only inside the closure that received it.
 struct Transaction {
     let txn: OpaquePointer
+    /// Set for write transactions.
+    var journal: WriteJournal?
 
     func get(_ db: Database, _ key: [UInt8]) throws -> [UInt8]? {
         try key.withUnsafeBytes { kp in
@@ -114,7 +152,8 @@ struct Transaction {
     /// Stores `value` under `key`. With `onlyIfAbsent`, returns false (and changes nothing) when the key exists.
     @discardableResult
     func put(_ db: Database, _ key: [UInt8], _ value: [UInt8], onlyIfAbsent: Bool = false) throws -> Bool {
-        try key.withUnsafeBytes { kp in
+        journal?.record(db, key, value)
+        return try key.withUnsafeBytes { kp in
             try value.withUnsafeBytes { vp in
                 var k = MDB_val(mv_size: kp.count, mv_data: UnsafeMutableRawPointer(mutating: kp.baseAddress))
                 var v = MDB_val(mv_size: vp.count, mv_data: UnsafeMutableRawPointer(mutating: vp.baseAddress))
@@ -171,7 +210,7 @@ struct Transaction {
         try check(mdb_txn_begin(mdb_txn_env(txn), txn, 0, &child), "nested txn_begin")
         let result: T
         do {
-            result = try body(Transaction(txn: child!))
+            result = try body(Transaction(txn: child!, journal: journal))
         } catch {
             mdb_txn_abort(child)
             throw error

@@ -135,6 +135,53 @@ final class PackStore: @unchecked Sendable {  // mutable state guarded by `lock`
         }
     }
 
+    /// Closes the current pack (made durable); the next append starts a new one. Lets a collection treat
+    /// everything written so far like any other pack.
+    func seal() throws {
+        try lock.withLock {
+            guard let current else { return }
+            if fdatasync(current.file.fd) != 0 { throw StoreIOError("fdatasync pack") }
+            self.current = nil
+        }
+    }
+
+    /// The pack appends go to now (never collected or compacted).
+    var currentID: UInt64? { lock.withLock { current?.id } }
+
+    struct PackFile {
+        let id: UInt64
+        let size: Int
+        let modified: Date
+    }
+
+    /// Every pack file on disk.
+    func list() throws -> [PackFile] {
+        var out: [PackFile] = []
+        let fm = FileManager.default
+        for dir in try fm.contentsOfDirectory(atPath: directory.path) where dir.count == 2 {
+            let dirPath = directory.appendingPathComponent(dir).path
+            for name in (try? fm.contentsOfDirectory(atPath: dirPath)) ?? [] where name.hasSuffix(".pack") && name.count == 21 {
+                guard let id = UInt64(name.prefix(16), radix: 16) else { continue }
+                guard let attributes = try? fm.attributesOfItem(atPath: dirPath + "/" + name),
+                      let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date else { continue }
+                out.append(PackFile(id: id, size: size, modified: modified))
+            }
+        }
+        return out
+    }
+
+    /// Deletes a pack file the index no longer references. Readers holding it open finish their reads.
+    func delete(_ id: UInt64) throws {
+        lock.withLock { _ = readers.removeValue(forKey: id) }
+        if unlink(path(id)) != 0 && errno != ENOENT { throw StoreIOError("delete pack \(Self.fileName(id))") }
+    }
+
+    /// Makes every pack appended to so far durable (the current one; rotated ones were synced then).
+    func syncCurrent() throws {
+        let file: FileHandle? = lock.withLock { current?.file }
+        if let file, fdatasync(file.fd) != 0 { throw StoreIOError("fdatasync pack") }
+    }
+
     /// Reads a whole record (header + payload) into `buffer`, which must hold at least 48 + storedLength bytes.
     func readRecord(_ location: ChunkLocation, into buffer: UnsafeMutableRawBufferPointer) throws {
         let file = try reader(location.pack)

@@ -108,7 +108,8 @@ extension Store {
 
     /// Creates the model's next version. Every file's blob must be in the store and every parent must exist.
     /// With `number`, creation fails with a conflict unless that is the next number (the version exists).
-    public func createVersion(model: String, _ draft: VersionDraft, by: String, number: Int? = nil) async throws -> VersionRecord {
+    /// With `creating`, a missing model is created in the same transaction (one step for `cairn model register`).
+    public func createVersion(model: String, _ draft: VersionDraft, by: String, number: Int? = nil, creating: ModelRecord? = nil) async throws -> VersionRecord {
         var seen: Set<String> = []
         for file in draft.files {
             let segments = file.path.split(separator: "/", omittingEmptySubsequences: false)
@@ -120,8 +121,14 @@ extension Store {
         }
         let db = self.db
         return try await committer.write { txn in
-            guard let bytes = try txn.get(db.models, Array(model.utf8)) else { throw StoreError.registryNotFound("model \(model) does not exist") }
-            var m = try RecordJSON.decode(ModelRecord.self, bytes)
+            var m: ModelRecord
+            if let bytes = try txn.get(db.models, Array(model.utf8)) {
+                m = try RecordJSON.decode(ModelRecord.self, bytes)
+            } else if let creating, creating.name == model, RegistryNames.isValidModel(model) {
+                m = creating
+            } else {
+                throw StoreError.registryNotFound("model \(model) does not exist")
+            }
             let n = m.latestVersion + 1
             if let number, number != n {
                 if number >= 1 && number <= m.latestVersion { throw StoreError.registryConflict("version \(number) of \(model) exists and is immutable") }
@@ -207,13 +214,17 @@ extension Store {
             guard try txn.contains(db.versions, RegistryKeys.version(model, version)) else { throw StoreError.registryNotFound("version \(version) of \(model) does not exist") }
             let key = RegistryKeys.alias(model, alias)
             let current = try txn.get(db.aliases, key).map { try RecordJSON.decode(AliasRecord.self, $0) }
-            if let current, current.protected, !force, current.version != version || protect == false {
+            if let current, current.protected, !force, current.version != version {
                 throw StoreError.aliasProtected("alias \(alias) of \(model) is protected: moving it needs the explicit force flag")
             }
             let record = AliasRecord(model: model, alias: alias, version: version, protected: protect ?? current?.protected ?? false, updatedAt: .nowInMilliseconds, updatedBy: by)
             try txn.put(db.aliases, key, try RecordJSON.encode(record))
             if current?.version != version {
                 try self.recordMove(txn, model, alias, AliasMove(at: record.updatedAt, by: by, from: current?.version, to: version, reason: reason))
+            } else if let current, current.protected != record.protected {
+                // A protection change is part of the alias's history too.
+                try self.recordMove(txn, model, alias, AliasMove(at: record.updatedAt, by: by, from: version, to: version,
+                                                                 reason: reason ?? (record.protected ? "protected" : "unprotected")))
             }
             return record
         }

@@ -24,12 +24,17 @@ public final class Store: Sendable {
     let db: Databases
     private let lockFile: FileHandle
     private let readerPool = ReaderPool()
+    /// Ingests in progress (their pack records are not in the index yet).
+    let ingests = IngestRegistry()
+    public let collector = CollectorState()
 
     struct Databases: Sendable {
         let meta, buckets, objects, blobs, chunks, md5, uploads, parts, sessions, pins: Database
         let models, versions, aliases, aliasMoves, datasets, children: Database
         /// Blob → the objects whose content it is (lineage shows where a dataset lives).
         let blobRefs: Database
+        /// Chunks scrub found corrupt, taken out of `chunks`.
+        let quarantine: Database
     }
 
     /// Opens the store in `directory`, creating it (with `chunker` parameters) when it is new.
@@ -59,7 +64,7 @@ public final class Store: Sendable {
             sessions: try environment.open("sessions"), pins: try environment.open("pins"),
             models: try environment.open("models"), versions: try environment.open("versions"), aliases: try environment.open("aliases"),
             aliasMoves: try environment.open("alias-moves"), datasets: try environment.open("datasets"), children: try environment.open("children"),
-            blobRefs: try environment.open("blob-refs"))
+            blobRefs: try environment.open("blob-refs"), quarantine: try environment.open("quarantine"))
         packs = try PackStore(directory: directory.appendingPathComponent("packs"))
 
         let db = self.db
@@ -92,7 +97,7 @@ public final class Store: Sendable {
     }
 
     /// Entry counts of the index, for status reports and tests.
-    public struct Statistics: Sendable, Equatable {
+    public struct Statistics: Sendable, Equatable, Encodable {
         public var buckets, objects, blobs, chunks, uploads, parts: Int
     }
 
@@ -123,6 +128,22 @@ public final class Store: Sendable {
     public func checkoutChunkReader() -> ChunkReader { readerPool.take() ?? ChunkReader(store: self) }
     public func recycle(_ reader: ChunkReader) { readerPool.put(reader) }
 
+    /// Every chunk a new blob or part names must be in the index when it commits: a chunk found during
+    /// ingest may have been collected since (GC deleted it as unreferenced). The writer then retries.
+    func requireChunks(_ txn: Transaction, _ chunks: ChunkList) throws {
+        for i in 0..<chunks.count where try !txn.contains(db.chunks, chunks.digest(at: i)) {
+            throw StoreError.chunkCollected(chunks.digest(at: i).hex)
+        }
+    }
+
+    /// The error for a chunk the index lacks: quarantined by scrub (corrupt), or missing.
+    func absentChunkError(_ digest: [UInt8]) -> StoreError {
+        if (try? environment.read({ txn in try txn.contains(db.quarantine, digest) })) == true {
+            return .corruptChunk("\(digest.hex) is quarantined: scrub found its stored bytes corrupt")
+        }
+        return .missingChunk(digest.hex)
+    }
+
     public func blob(_ sha256: [UInt8]) throws -> BlobRecord? {
         try environment.read { txn in try txn.get(db.blobs, sha256).map { try BlobRecord.decode(sha256: sha256, $0) } }
     }
@@ -135,6 +156,7 @@ public final class Store: Sendable {
             // this record becomes garbage in its pack.
             try txn.put(db.chunks, digest, location.encode(), onlyIfAbsent: true)
         }
+        try requireChunks(txn, chunks)
         let record = BlobRecord(sha256: sha256, size: size, md5: md5, chunks: chunks)
         try txn.put(db.blobs, sha256, record.encode(), onlyIfAbsent: true)
         try txn.put(db.md5, md5, sha256)
@@ -268,6 +290,7 @@ public final class Store: Sendable {
     @discardableResult
     public func putObject(bucket: String, key: String, blob: IngestedBlob, headers: StoredHeaders, checksums: [StoredChecksum],
                           condition: WriteCondition = .none) async throws -> ObjectRecord {
+        defer { withExtendedLifetime(blob.ingest) {} }  // the packs stay out of GC's reach until the index knows them
         let record = ObjectRecord(key: key, blob: blob.sha256, size: blob.size, md5: blob.md5, etag: blob.md5.hex, modified: Date(),
                                   headers: headers, checksums: checksums, partSizes: [])
         let db = self.db
@@ -435,11 +458,13 @@ public final class Store: Sendable {
 
     @discardableResult
     public func putPart(uploadID: String, number: Int, blob: IngestedBlob, checksums: [StoredChecksum]) async throws -> PartRecord {
+        defer { withExtendedLifetime(blob.ingest) {} }  // the packs stay out of GC's reach until the index knows them
         let part = PartRecord(number: number, size: blob.size, md5: blob.md5, modified: Date(), checksums: checksums, chunks: blob.chunks)
         let db = self.db
         return try await committer.write(syncing: blob.packs) { txn in
             guard try txn.contains(db.uploads, Array(uploadID.utf8)) else { throw StoreError.noSuchUpload(uploadID) }
             for (digest, location) in blob.newChunks { try txn.put(db.chunks, digest, location.encode(), onlyIfAbsent: true) }
+            try self.requireChunks(txn, blob.chunks)
             try txn.put(db.parts, Keys.part(uploadID, number), part.encode())
             return part
         }
@@ -461,7 +486,7 @@ public final class Store: Sendable {
         return result
     }
 
-    private func deleteUpload(_ txn: Transaction, _ id: String) throws {
+    func deleteUpload(_ txn: Transaction, _ id: String) throws {
         for part in try parts(txn, id) { try txn.delete(db.parts, Keys.part(id, part.number)) }
         try txn.delete(db.uploads, Array(id.utf8))
     }

@@ -13,6 +13,10 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case corruptChunk(String)
     case missingChunk(String)
     case shuttingDown
+    /// A chunk this write deduplicated against was garbage-collected before the write committed: retry.
+    case chunkCollected(String)
+    /// Another garbage collection (or scrub) is running.
+    case maintenanceRunning(String)
     /// A dedupe session that does not exist or has expired.
     case noSuchSession(String)
     /// Chunks a manifest names that the store does not hold (hex digests).
@@ -41,6 +45,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .corruptChunk(let d): return "stored chunk \(d) is corrupt; the object cannot be served"
         case .missingChunk(let d): return "stored chunk \(d) is missing from the index"
         case .shuttingDown: return "the server is shutting down"
+        case .chunkCollected(let d): return "chunk \(d) was garbage-collected while this write was in progress; please retry"
+        case .maintenanceRunning(let what): return "\(what) is already running"
         case .noSuchSession(let id): return "The upload session does not exist or has expired: \(id)"
         case .missingChunks(let d): return "The store lacks \(d.count) chunk(s) the request names"
         case .badDigest(let why): return "The content does not match its digest: \(why)"

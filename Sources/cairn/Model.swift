@@ -19,8 +19,8 @@ struct Model: AsyncParsableCommand {
         @Argument(help: "Model name.") var name: String
 
         func run() async throws {
-            let tagMap = try keyValues(tags, flag: "--tag")
             try await runRegistry(connection) { registry in
+                let tagMap = try keyValues(tags, flag: "--tag")
                 let model = try await registry.send(.POST, "/api/v1/models", json: ["name": name, "description": description, "tags": tagMap])
                 output.print(model) { print("created model \(name)") }
             }
@@ -53,33 +53,40 @@ struct Model: AsyncParsableCommand {
         @Argument(help: "File or directory holding the model.") var path: String
 
         func run() async throws {
-            let lineage = try buildLineage()
-            var paramMap = lineage.lockParams
-            paramMap.merge(try keyValues(params, flag: "--param")) { _, explicit in explicit }
-            var metricMap: [String: Double] = [:]
-            for (k, v) in try keyValues(metrics, flag: "--metric") {
-                guard let d = Double(v) else { throw ValidationError("--metric \(k)=\(v): the value is not a number") }
-                metricMap[k] = d
-            }
-            let metadataMap = try keyValues(metadata, flag: "--meta")
-            let progress = Progress(verb: "register", style: Progress.defaultStyle(quiet: output.quiet || output.json))
             try await runRegistry(connection, jobs: jobs) { registry in
-                do { _ = try await registry.get(Registry.modelPath(name)) } catch ClientError.server(404, "NoSuchModel", _, _) {
-                    _ = try await registry.send(.POST, "/api/v1/models", json: ["name": name])
+                // Every local input is checked before anything is sent.
+                let lineage = try buildLineage()
+                var paramMap = lineage.lockParams
+                paramMap.merge(try keyValues(params, flag: "--param")) { _, explicit in explicit }
+                var metricMap: [String: Double] = [:]
+                for (k, v) in try keyValues(metrics, flag: "--metric") {
+                    guard let d = Double(v) else { throw ClientError.local("--metric \(k)=\(v): the value is not a number") }
+                    metricMap[k] = d
                 }
-                let (summary, files) = try await Pusher(remote: Remote(registry.connection), jobs: jobs, progress: progress).pushBlobs(path)
-                let body: [String: Any] = [
-                    "files": files.map { ["path": $0.path, "sha256": $0.sha256.hex] },
-                    "params": paramMap, "metrics": metricMap, "metadata": metadataMap, "lineage": lineage.json,
-                ]
-                var version = try await registry.send(.POST, Registry.modelPath(name) + "/versions", json: body)
+                let metadataMap = try keyValues(metadata, flag: "--meta")
+                let progress = Progress(verb: "register", style: Progress.defaultStyle(quiet: output.quiet || output.json))
+                var version: [String: Any] = [:]
+                var fileCount = 0
+                let summary = try await Pusher(remote: Remote(registry.connection), jobs: jobs, progress: progress).pushBlobs(path) { files in
+                    // The model is created with its first version, in one step: a rejected version leaves nothing behind.
+                    let body: [String: Any] = [
+                        "files": files.map { ["path": $0.path, "sha256": $0.sha256.hex] }, "create_model": true,
+                        "params": paramMap, "metrics": metricMap, "metadata": metadataMap, "lineage": lineage.json,
+                    ]
+                    version = try await registry.send(.POST, Registry.modelPath(name) + "/versions", json: body)
+                    fileCount = files.count
+                }
                 let number = version["version"] as? Int ?? 0
-                if let alias {
-                    version["alias"] = try await registry.send(.PUT, Registry.modelPath(name) + "/aliases/" + alias, json: ["version": number])
-                }
                 version["transfer"] = try JSONSerialization.jsonObject(with: Data(summary.json().utf8))
+                if let alias {
+                    do {
+                        version["alias"] = try await registry.send(.PUT, Registry.modelPath(name) + "/aliases/" + percent(alias), json: ["version": number])
+                    } catch let error as ClientError {
+                        throw ClientError.local("registered \(name) version \(number), but did not move alias \(alias): \(error)")
+                    }
+                }
                 output.print(version) {
-                    print("registered \(name) version \(number): \(files.count) file(s), \(formatBytes(summary.logicalBytes)), sent \(formatBytes(summary.payloadBytes))"
+                    print("registered \(name) version \(number): \(fileCount) file(s), \(formatBytes(summary.logicalBytes)), sent \(formatBytes(summary.payloadBytes))"
                           + (alias.map { ", alias \($0)" } ?? ""))
                 }
             }
@@ -90,11 +97,11 @@ struct Model: AsyncParsableCommand {
             var lockParams: [String: String] = [:]
             if let dvcLock {
                 let text: String
-                do { text = try String(contentsOfFile: dvcLock, encoding: .utf8) } catch { throw ValidationError("cannot read \(dvcLock): \(error.localizedDescription)") }
+                do { text = try String(contentsOfFile: dvcLock, encoding: .utf8) } catch { throw ClientError.local("cannot read \(dvcLock): \(error.localizedDescription)") }
                 let lock = try DvcLock(parsing: text)
                 let chosen = stage.isEmpty ? lock.stages : try stage.map { s in
                     guard let found = lock.stages.first(where: { $0.name == s }) else {
-                        throw ValidationError("\(dvcLock) has no stage \(s) (it has: \(lock.stages.map(\.name).joined(separator: ", ")))")
+                        throw ClientError.local("\(dvcLock) has no stage \(s) (it has: \(lock.stages.map(\.name).joined(separator: ", ")))")
                     }
                     return found
                 }
@@ -110,7 +117,7 @@ struct Model: AsyncParsableCommand {
                 let (digest, location) = splitOnce(d, "=")
                 let parts = digest.split(separator: ":", maxSplits: 1).map(String.init)
                 guard parts.count == 2, (parts[0] == "md5" && parts[1].count == 32) || (parts[0] == "sha256" && parts[1].count == 64),
-                      parts[1].allSatisfy(\.isHexDigit) else { throw ValidationError("--dataset \(d): expected md5:<32 hex> or sha256:<64 hex>") }
+                      parts[1].allSatisfy(\.isHexDigit) else { throw ClientError.local("--dataset \(d): expected md5:<32 hex> or sha256:<64 hex>") }
                 var entry: [String: Any] = [parts[0]: parts[1].lowercased()]
                 if let location { entry[location.contains("://") ? "uri" : "path"] = location }
                 datasetList.append(entry)
@@ -123,7 +130,7 @@ struct Model: AsyncParsableCommand {
             if let gitCommit { lineage["git"] = gitRepo.map { ["commit": gitCommit, "repository": $0] } ?? ["commit": gitCommit] }
             lineage["parents"] = try parents.map { p -> [String: Any] in
                 let ref = try ModelReference(parsing: p)
-                guard case .number(let n) = ref.version else { throw ValidationError("--parent \(p): expected NAME@VERSION") }
+                guard case .number(let n) = ref.version else { throw ClientError.local("--parent \(p): expected NAME@VERSION") }
                 return ["model": ref.model, "version": n]
             }
             return (lineage, lockParams)
@@ -138,9 +145,9 @@ struct Model: AsyncParsableCommand {
         @Option(name: .customLong("tag"), help: "Only models with this KEY=VALUE tag (repeatable).") var tags: [String] = []
 
         func run() async throws {
-            var query = "prefix=" + percent(prefix)
-            for (k, v) in try keyValues(tags, flag: "--tag").sorted(by: { $0.key < $1.key }) { query += "&tag=" + percent(k + ":" + v) }
             try await runRegistry(connection) { registry in
+                var query = "prefix=" + percent(prefix)
+                for (k, v) in try keyValues(tags, flag: "--tag").sorted(by: { $0.key < $1.key }) { query += "&tag=" + percent(k + ":" + v) }
                 let models = try await registry.all("/api/v1/models", field: "models", query: query)
                 output.print(["models": models]) {
                     table(["NAME", "LATEST", "TAGS", "DESCRIPTION"], models.map { m in
@@ -338,7 +345,7 @@ struct Lineage: AsyncParsableCommand {
                 let answer = try await registry.get("/api/v1/lineage/datasets/" + percent(dataset))
                 output.print(answer) {
                     let versions = answer["versions"] as? [[String: Any]] ?? []
-                    if versions.isEmpty { print("no version uses \(dataset)") }
+                    if versions.isEmpty { print("no version uses \(dataset)"); return }
                     table(["VERSION", "VIA"], versions.map { v in ["\(v["model"] as? String ?? "")@\(v["version"] as? Int ?? 0)", v["via"] as? String ?? ""] })
                 }
                 return
@@ -399,8 +406,12 @@ func runRegistry(_ options: ConnectionOptions, jobs: Int = 1, _ body: (Registry)
     try await runClient(try settingsOrExit(options), jobs: jobs) { conn in try await body(Registry(conn)) }
 }
 
+/// `NAME[@REF]`, or an `error:` line and exit status 1 like every other input error.
 func parseReference(_ text: String) throws -> ModelReference {
-    do { return try ModelReference(parsing: text) } catch { throw ValidationError("\(error)") }
+    do { return try ModelReference(parsing: text) } catch {
+        printError("error: \(error)\n")
+        throw ExitCode(1)
+    }
 }
 
 func cacheDirectory(_ flag: String?, noCache: Bool) -> URL? {
@@ -412,7 +423,7 @@ func keyValues(_ items: [String], flag: String) throws -> [String: String] {
     var out: [String: String] = [:]
     for item in items {
         let (k, v) = splitOnce(item, "=")
-        guard let v, !k.isEmpty else { throw ValidationError("\(flag) \(item): expected KEY=VALUE") }
+        guard let v, !k.isEmpty else { throw ClientError.local("\(flag) \(item): expected KEY=VALUE") }
         out[k] = v
     }
     return out

@@ -29,6 +29,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("session-ttl"), help: "Seconds a dedupe upload session (and the chunks it pins) lives after its last request.")
     var sessionTTL: Int = 86_400
 
+    @Option(name: .customLong("gc-interval"), help: "Run a garbage collection this often (e.g. 24h; 0 for never).")
+    var gcInterval: String = "24h"
+
+    @Option(name: .customLong("gc-grace"), help: "Grace period of garbage collection: packs written more recently are left alone.")
+    var gcGrace: String = "24h"
+
+    @Option(name: .customLong("upload-max-age"), help: "Garbage collection aborts multipart uploads older than this.")
+    var uploadMaxAge: String = "7d"
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -36,6 +45,9 @@ struct Serve: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
         guard sessionTTL > 0 else { throw ValidationError("--session-ttl must be positive") }
+        for (flag, value) in [("--gc-interval", gcInterval), ("--gc-grace", gcGrace), ("--upload-max-age", uploadMaxAge)] where parseDuration(value) == nil {
+            throw ValidationError("\(flag) is a duration such as 0s, 90s, 15m, 24h or 7d, not \(value)")
+        }
         _ = try parseAddress()
     }
 
@@ -82,7 +94,8 @@ struct Serve: AsyncParsableCommand {
         let store = try Store.open(directory: directory, sessionTTL: TimeInterval(sessionTTL))
         logger.info("store opened at \(directory.path) (format \(Store.formatVersion), chunks \(store.chunkerParameters.minSize)/\(store.chunkerParameters.averageSize)/\(store.chunkerParameters.maxSize))")
         let configuration = ServerConfiguration(host: host, port: port, region: region, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey)
-        try await runServer(store: store, credentials: Credentials(secrets, roles: roles), configuration: configuration, logger: logger)
+        let maintenance = MaintenanceSettings(gcGrace: parseDuration(gcGrace)!, uploadMaxAge: parseDuration(uploadMaxAge)!, gcInterval: parseDuration(gcInterval))
+        try await runServer(store: store, credentials: Credentials(secrets, roles: roles), configuration: configuration, maintenance: maintenance, logger: logger)
     }
 }
 

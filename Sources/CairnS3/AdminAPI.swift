@@ -1,0 +1,106 @@
+import CairnCore
+import CairnStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// How the server runs maintenance: the defaults of `POST /api/v1/admin/gc` and the GC schedule.
+public struct MaintenanceSettings: Sendable {
+    /// Default grace period of a collection (seconds).
+    public var gcGrace: TimeInterval = 86_400
+    /// Multipart uploads older than this are aborted by a collection (seconds).
+    public var uploadMaxAge: TimeInterval = 7 * 86_400
+    /// Seconds between scheduled collections; nil or 0: none.
+    public var gcInterval: TimeInterval?
+
+    public init(gcGrace: TimeInterval = 86_400, uploadMaxAge: TimeInterval = 7 * 86_400, gcInterval: TimeInterval? = nil) {
+        self.gcGrace = gcGrace
+        self.uploadMaxAge = uploadMaxAge
+        self.gcInterval = gcInterval
+    }
+}
+
+/// `cairn gc`, `cairn scrub`, `cairn fsck` and the status endpoint, under `/api/v1/admin/`. Running a job
+/// needs an admin key; any key may read the status.
+extension S3Service {
+    func routeAdmin(_ c: S3Context, _ s: [String]) async throws -> Response {
+        switch (c.request.method, s.first ?? "", s.count) {
+        case (.get, "status", 1): return encoded(status())
+        case (.post, "gc", 1):
+            try requireAdmin(c, "Garbage collection")
+            var options = GCOptions()
+            options.grace = try duration(c, "grace") ?? maintenance.gcGrace
+            options.uploadMaxAge = try duration(c, "upload-max-age") ?? maintenance.uploadMaxAge
+            options.dryRun = c.query["dry-run"] == "true"
+            options.pinLineage = c.query["pin-lineage"] != "false"
+            if let text = c.query["compact-below"] {
+                guard let v = Double(text), (0...1).contains(v) else { throw S3Error.invalidArgument("compact-below is a share between 0 and 1") }
+                options.compactBelow = v
+            }
+            let report = try await store.collectGarbage(options)
+            logger.notice("gc\(options.dryRun ? " (dry run)" : ""): \(report.candidateChunks) unreferenced chunks, \(report.freedChunks) freed, \(report.packsDeleted) packs deleted, \(report.packsCompacted) compacted, \(report.bytesFreed) bytes freed in \(String(format: "%.2f", report.seconds)) s")
+            return encoded(report)
+        case (.post, "scrub", 1):
+            try requireAdmin(c, "Scrub")
+            let report = try await store.scrub()
+            if !report.corrupt.isEmpty {
+                logger.error("scrub: \(report.corrupt.count) corrupt chunk(s) quarantined; affected objects: \(report.affectedObjects.map { "\($0.bucket)/\($0.key)" }.joined(separator: ", "))")
+            }
+            return encoded(report)
+        case (.post, "fsck", 1):
+            try requireAdmin(c, "fsck")
+            return encoded(try await store.fsck(rebuildChunkIndex: c.query["rebuild-chunk-index"] == "true"))
+        default:
+            throw S3Error("NotFound", .notFound, "No such API endpoint: \(c.request.method.rawValue) \(c.request.uri.path)")
+        }
+    }
+
+    struct Status: Encodable {
+        var status = "ok"
+        var running: String?
+        var store: Store.Statistics?
+        var lastGC: GCReport?
+        var lastScrub: ScrubReport?
+        var dedupe: [String: Int]
+
+        enum CodingKeys: String, CodingKey { case status, running, store, lastGC = "last_gc", lastScrub = "last_scrub", dedupe }
+    }
+
+    func status() -> Status {
+        Status(running: store.collector.current, store: try? store.statistics(),
+               lastGC: store.collector.lastGC, lastScrub: store.collector.lastScrub, dedupe: dedupeStats.snapshot)
+    }
+
+    private func duration(_ c: S3Context, _ name: String) throws -> TimeInterval? {
+        guard let text = c.query[name] else { return nil }
+        guard let seconds = parseDuration(text) else { throw S3Error.invalidArgument("\(name) is a duration such as 0s, 90s, 15m, 24h or 7d") }
+        return seconds
+    }
+
+    /// Runs a collection every `maintenance.gcInterval` seconds until cancelled.
+    func runScheduledCollections() async {
+        guard let interval = maintenance.gcInterval, interval > 0 else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(interval))
+            if Task.isCancelled { return }
+            var options = GCOptions()
+            options.grace = maintenance.gcGrace
+            options.uploadMaxAge = maintenance.uploadMaxAge
+            do {
+                let report = try await store.collectGarbage(options)
+                logger.notice("scheduled gc: \(report.freedChunks) chunks freed, \(report.packsDeleted) packs deleted, \(report.packsCompacted) compacted, \(report.bytesFreed) bytes freed in \(String(format: "%.2f", report.seconds)) s")
+            } catch {
+                logger.error("scheduled gc failed: \(error)")
+            }
+        }
+    }
+}
+
+/// `0s`, `90s`, `15m`, `24h`, `7d`, or plain seconds.
+public func parseDuration(_ text: String) -> TimeInterval? {
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+    if let last = text.last, let unit = units[last], let n = Double(text.dropLast()), n >= 0 { return n * unit }
+    if let n = Double(text), n >= 0 { return n }
+    return nil
+}
