@@ -62,14 +62,26 @@ extension S3Service {
         var store: Store.Statistics?
         var lastGC: GCReport?
         var lastScrub: ScrubReport?
+        var lastError: JobError?
+        var runs: [String: Int]
         var dedupe: [String: Int]
 
-        enum CodingKeys: String, CodingKey { case status, running, store, lastGC = "last_gc", lastScrub = "last_scrub", dedupe }
+        enum CodingKeys: String, CodingKey {
+            case status, running, store, lastGC = "last_gc", lastScrub = "last_scrub", lastError = "last_error", runs, dedupe
+        }
+    }
+
+    struct JobError: Encodable {
+        var job: String
+        var at: Date
+        var message: String
     }
 
     func status() -> Status {
         Status(running: store.collector.current, store: try? store.statistics(),
-               lastGC: store.collector.lastGC, lastScrub: store.collector.lastScrub, dedupe: dedupeStats.snapshot)
+               lastGC: store.collector.lastGC, lastScrub: store.collector.lastScrub,
+               lastError: store.collector.lastError.map { JobError(job: $0.job, at: $0.at, message: $0.message) },
+               runs: store.collector.runs, dedupe: dedupeStats.snapshot)
     }
 
     private func duration(_ c: S3Context, _ name: String) throws -> TimeInterval? {

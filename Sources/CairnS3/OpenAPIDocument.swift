@@ -7,7 +7,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Cairn API",
     "version": "1",
-    "summary": "Cairn's own JSON and binary API under /api/v1/: dedupe transfer, blobs by digest, model registry and lineage.",
+    "summary": "Cairn's own JSON and binary API under /api/v1/: dedupe transfer, blobs by digest, model registry and lineage, and maintenance (garbage collection, scrub, fsck).",
     "description": "Served on the same port as the S3 API. Errors are JSON `{\"error\": {\"code\", \"message\"}}` with the HTTP status S3 uses for the code. Binary bodies (chunk frames, manifests, commit and listing entries; little-endian integers) are specified in native-api.md in the Cairn repository. This document is kept true by Tests/integration/test_openapi.py."
   },
   "servers": [
@@ -48,6 +48,10 @@ enum OpenAPIDocument {
     {
       "name": "lineage",
       "description": "Upstream (datasets, runs, git, parents) and downstream (versions trained on a dataset)."
+    },
+    {
+      "name": "admin",
+      "description": "Maintenance: server status, garbage collection, scrub, fsck (what `cairn gc`, `cairn scrub` and `cairn fsck` call)."
     }
   ],
   "paths": {
@@ -352,7 +356,8 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "description": "Chunks the store already holds are not stored again (`stored` counts the new ones); the session pins every chunk of the request. Should garbage collection remove a chunk that was present here before the pin committed, the commit that names it answers 409 `MissingChunks` with that chunk listed: upload it again. (The S3 API answers such a race on its writes with 503 `SlowDown`, which S3 clients retry.)"
       }
     },
     "/api/v1/dedupe/sessions/{session}/commit/{bucket}": {
@@ -425,7 +430,7 @@ enum OpenAPIDocument {
             }
           },
           "409": {
-            "description": "Error: `MissingChunks`. `missing` lists the chunks to upload.",
+            "description": "Error: `MissingChunks`. `missing` lists the chunks to upload (also chunks garbage collection removed since they were uploaded or found present). Nothing of the commit is visible.",
             "content": {
               "application/json": {
                 "schema": {
@@ -514,7 +519,7 @@ enum OpenAPIDocument {
             }
           },
           "409": {
-            "description": "Error: `MissingChunks`. `missing` lists the chunks to upload.",
+            "description": "Error: `MissingChunks`. `missing` lists the chunks to upload (also chunks garbage collection removed since they were uploaded or found present). Nothing of the commit is visible.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1174,7 +1179,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "Error: `NoSuchModel`, `NoSuchKey`. `NoSuchKey`: a file named by bucket and key that does not exist.",
+            "description": "Error: `NoSuchModel`, `NoSuchKey`. `NoSuchModel`: the model does not exist and `create_model` is not `true`. `NoSuchKey`: a file named by bucket and key that does not exist.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1203,7 +1208,8 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "description": "Registers the next version of the model. With `\"create_model\": true` the model is created in the same transaction when it does not exist (one request for `cairn model register` of a new model)."
       },
       "get": {
         "operationId": "listVersions",
@@ -1808,7 +1814,7 @@ enum OpenAPIDocument {
             }
           },
           "403": {
-            "description": "Error: `AccessDenied`, `SignatureDoesNotMatch`, `InvalidAccessKeyId`, `RequestTimeTooSkewed`, `AliasProtected`. `AliasProtected`: a protected alias would move (or lose protection) without `force`. `AccessDenied`: anonymous, a `read` key, or `force`/`protected` from a key that is not `admin`.",
+            "description": "Error: `AccessDenied`, `SignatureDoesNotMatch`, `InvalidAccessKeyId`, `RequestTimeTooSkewed`, `AliasProtected`. `AliasProtected`: a protected alias would move to another version without `force`. `AccessDenied`: anonymous, a `read` key, or `force`/`protected` from a key that is not `admin`.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1818,7 +1824,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "Error: `NoSuchModel`, `NoSuchVersion`.",
+            "description": "Error: `NoSuchModel`, `NoSuchVersion`. `NoSuchVersion`: `version` does not exist.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1837,7 +1843,8 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "description": "Creates the alias or moves it to `version`. A protected alias moves to another version only with `force`; setting or clearing `protected` needs an admin key but not `force`."
       },
       "delete": {
         "operationId": "deleteAlias",
@@ -1899,7 +1906,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "Error: `NoSuchModel`, `NoSuchAlias`.",
+            "description": "Error: `NoSuchModel`, `NoSuchAlias`. `NoSuchAlias`: the alias does not exist (now).",
             "content": {
               "application/json": {
                 "schema": {
@@ -2375,7 +2382,7 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "Versions listing the dataset (`via` = `direct`), then versions derived from them.",
+            "description": "Versions listing the dataset by either digest (`via` = `direct`), then versions derived from them.",
             "content": {
               "application/json": {
                 "schema": {
@@ -2404,6 +2411,263 @@ enum OpenAPIDocument {
               }
             }
           }
+        },
+        "description": "A dataset named by md5 and the same dataset named by sha256 are one: when the store holds the blob, versions that named it by its other digest are found too (`md5:` finds versions that listed its sha256, and the other way round)."
+      }
+    },
+    "/api/v1/admin/status": {
+      "get": {
+        "operationId": "getStatus",
+        "tags": [
+          "admin"
+        ],
+        "summary": "Server status",
+        "description": "Any key (a `read` key too): index counts, the running maintenance job, the last collection and scrub, dedupe counters.",
+        "responses": {
+          "200": {
+            "description": "The status.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Status"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "Error: `AccessDenied`, `SignatureDoesNotMatch`, `InvalidAccessKeyId`, `RequestTimeTooSkewed`. `AccessDenied` for an anonymous request.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/admin/gc": {
+      "post": {
+        "operationId": "collectGarbage",
+        "tags": [
+          "admin"
+        ],
+        "summary": "Collect garbage",
+        "description": "Admin key. Deletes chunks, blobs and packs nothing references any more, and compacts packs that are mostly garbage. Roots: objects, model versions' files (and, unless `pin-lineage=false`, the datasets their lineage names), open multipart uploads, live dedupe sessions, and everything in packs written within the grace period. Safe while clients read and write: a write that deduplicated against a chunk collected meanwhile fails with a retryable error (S3: 503 `SlowDown`; native commits: 409 `MissingChunks`). The answer comes when the run has finished. The server also collects on a schedule (`cairn serve --gc-interval`).",
+        "parameters": [
+          {
+            "name": "dry-run",
+            "in": "query",
+            "required": false,
+            "description": "`true`: plan and report only; nothing is deleted and the report does not become the status's `last_gc`.",
+            "schema": {
+              "enum": [
+                "true",
+                "false"
+              ]
+            }
+          },
+          {
+            "name": "grace",
+            "in": "query",
+            "required": false,
+            "description": "Grace period of this run: a duration such as `0s`, `90s`, `15m`, `24h`, `7d`, or plain seconds. Packs written more recently are left alone. Default: the server's `--gc-grace` (24h).",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]+(\\.[0-9]+)?[smhd]?$",
+              "examples": [
+                "0s",
+                "90s",
+                "15m",
+                "24h",
+                "7d",
+                "3600"
+              ]
+            }
+          },
+          {
+            "name": "upload-max-age",
+            "in": "query",
+            "required": false,
+            "description": "Abort multipart uploads started longer ago than this (a duration as for `grace`). Default: the server's `--upload-max-age` (7d).",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]+(\\.[0-9]+)?[smhd]?$",
+              "examples": [
+                "0s",
+                "90s",
+                "15m",
+                "24h",
+                "7d",
+                "3600"
+              ]
+            }
+          },
+          {
+            "name": "pin-lineage",
+            "in": "query",
+            "required": false,
+            "description": "`false`: do not keep dataset blobs that only model lineage names. Default `true`.",
+            "schema": {
+              "enum": [
+                "true",
+                "false"
+              ]
+            }
+          },
+          {
+            "name": "compact-below",
+            "in": "query",
+            "required": false,
+            "description": "Compact a pack when less than this share of its bytes is live (0 to 1). Default 0.5.",
+            "schema": {
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1,
+              "default": 0.5
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The run's report.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/GCReport"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Error: `InvalidArgument`. `grace` or `upload-max-age` is not a duration, or `compact-below` is not a number between 0 and 1.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "Error: `AccessDenied`, `SignatureDoesNotMatch`, `InvalidAccessKeyId`, `RequestTimeTooSkewed`. `AccessDenied` for an anonymous request or a key that is not `admin` (a `read` or a `write` key).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "Error: `MaintenanceRunning`. Another garbage collection, scrub or fsck is running: one runs at a time (the status's `running` names it). Retry when it has finished.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/admin/scrub": {
+      "post": {
+        "operationId": "scrub",
+        "tags": [
+          "admin"
+        ],
+        "summary": "Verify every chunk",
+        "description": "Admin key. Re-reads every chunk in the index and verifies its sha256. A corrupt chunk is quarantined: reads of content that includes it fail with a clear error instead of serving it, and uploading the same bytes again stores a good copy. The report names the objects and model versions affected.",
+        "responses": {
+          "200": {
+            "description": "The scrub's report (also the status's `last_scrub`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ScrubReport"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "Error: `AccessDenied`, `SignatureDoesNotMatch`, `InvalidAccessKeyId`, `RequestTimeTooSkewed`. `AccessDenied` for an anonymous request or a key that is not `admin` (a `read` or a `write` key).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "Error: `MaintenanceRunning`. Another garbage collection, scrub or fsck is running: one runs at a time (the status's `running` names it). Retry when it has finished.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/admin/fsck": {
+      "post": {
+        "operationId": "fsck",
+        "tags": [
+          "admin"
+        ],
+        "summary": "Check the index",
+        "description": "Admin key. Checks the index against the packs and itself: chunk entries against pack records, blobs' and parts' chunks, objects' and version files' blobs, the md5 and blob→object indexes.",
+        "parameters": [
+          {
+            "name": "rebuild-chunk-index",
+            "in": "query",
+            "required": false,
+            "description": "`true`: first add an index entry for every verified pack record whose chunk the index lacks (recovers a lost or damaged chunk index; `rebuilt_chunks` counts them).",
+            "schema": {
+              "enum": [
+                "true",
+                "false"
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The report; `consistent` says whether problems were found.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/FsckReport"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "Error: `AccessDenied`, `SignatureDoesNotMatch`, `InvalidAccessKeyId`, `RequestTimeTooSkewed`. `AccessDenied` for an anonymous request or a key that is not `admin` (a `read` or a `write` key).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "Error: `MaintenanceRunning`. Another garbage collection, scrub or fsck is running: one runs at a time (the status's `running` names it). Retry when it has finished.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
         }
       }
     }
@@ -2414,7 +2678,7 @@ enum OpenAPIDocument {
         "type": "apiKey",
         "in": "header",
         "name": "Authorization",
-        "description": "AWS Signature Version 4, exactly as for the S3 API on the same port: service `s3`, the server's region (default `us-east-1`), in the `Authorization` header or as a presigned query (`X-Amz-Signature`). Bodies are signed (`x-amz-content-sha256` = hex sha256 of the body, verified) or sent as `UNSIGNED-PAYLOAD`; without `x-amz-content-sha256` the signature must cover the body's sha256 (bodies up to 4 MiB). For example `curl --aws-sigv4 aws:amz:us-east-1:s3 --user KEY:SECRET URL`. Key roles: `read` (GET, HEAD and `POST /api/v1/dedupe/chunks`), `write` (also uploads, registers versions, moves unprotected aliases), `admin` (also forces protected aliases and changes protection)."
+        "description": "AWS Signature Version 4, exactly as for the S3 API on the same port: service `s3`, the server's region (default `us-east-1`), in the `Authorization` header or as a presigned query (`X-Amz-Signature`). Bodies are signed (`x-amz-content-sha256` = hex sha256 of the body, verified) or sent as `UNSIGNED-PAYLOAD`; without `x-amz-content-sha256` the signature must cover the body's sha256 (bodies up to 4 MiB). For example `curl --aws-sigv4 aws:amz:us-east-1:s3 --user KEY:SECRET URL`. Key roles: `read` (GET, HEAD and `POST /api/v1/dedupe/chunks`), `write` (also uploads, registers versions, moves unprotected aliases), `admin` (also forces protected aliases, changes protection, and runs garbage collection, scrub and fsck)."
       }
     },
     "schemas": {
@@ -2436,7 +2700,7 @@ enum OpenAPIDocument {
             "properties": {
               "code": {
                 "type": "string",
-                "description": "Machine-readable code: InvalidArgument, InvalidRequest, InvalidURI, MaxMessageLengthExceeded, InvalidModelName, InvalidAliasName, NoSuchModel, NoSuchVersion, NoSuchAlias, NoSuchFile, NoSuchKey, NoSuchBlob, NoSuchBucket, NoSuchSession, NotFound, Conflict, AliasProtected, AccessDenied (and the other SigV4 errors: SignatureDoesNotMatch, InvalidAccessKeyId, RequestTimeTooSkewed, ...), MetadataTooLarge, EntityTooLarge, MissingChunks, BadDigest, InvalidRange, InternalError.",
+                "description": "Machine-readable code: InvalidArgument, InvalidRequest, InvalidURI, MaxMessageLengthExceeded, InvalidModelName, InvalidAliasName, NoSuchModel, NoSuchVersion, NoSuchAlias, NoSuchFile, NoSuchKey, NoSuchBlob, NoSuchBucket, NoSuchSession, NotFound, Conflict, AliasProtected, AccessDenied (and the other SigV4 errors: SignatureDoesNotMatch, InvalidAccessKeyId, RequestTimeTooSkewed, ...), MetadataTooLarge, EntityTooLarge, MissingChunks, BadDigest, InvalidRange, MaintenanceRunning, InternalError.",
                 "examples": [
                   "NoSuchModel"
                 ]
@@ -2514,8 +2778,7 @@ enum OpenAPIDocument {
             }
           },
           "created_at": {
-            "type": "string",
-            "format": "date-time"
+            "$ref": "#/components/schemas/Timestamp"
           },
           "created_by": {
             "type": "string",
@@ -2797,6 +3060,11 @@ enum OpenAPIDocument {
           },
           "lineage": {
             "$ref": "#/components/schemas/LineageInput"
+          },
+          "create_model": {
+            "type": "boolean",
+            "default": false,
+            "description": "`true`: create the model (empty description, no tags) in the same transaction when it does not exist yet. Without it a version of a model that does not exist answers 404 `NoSuchModel`."
           }
         },
         "description": "Description, tags, params, metrics, metadata and lineage may total at most 256 KiB of JSON (413 `MetadataTooLarge`)."
@@ -2853,8 +3121,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/schemas/Lineage"
           },
           "created_at": {
-            "type": "string",
-            "format": "date-time"
+            "$ref": "#/components/schemas/Timestamp"
           },
           "created_by": {
             "type": "string"
@@ -2894,15 +3161,15 @@ enum OpenAPIDocument {
           },
           "reason": {
             "type": "string",
-            "description": "Recorded in the alias history."
+            "description": "Recorded in the alias history (for a protection change without a reason: `protected` or `unprotected`)."
           },
           "protected": {
             "type": "boolean",
-            "description": "Set or clear protection (admin key only). Absent keeps the current protection."
+            "description": "Set or clear protection (admin key only; no `force` needed). Absent keeps the current protection. A protection change on an unchanged version is recorded in the history as a move with `from` = `to`."
           },
           "force": {
             "type": "boolean",
-            "description": "Move (or unprotect) a protected alias (admin key only)."
+            "description": "Move a protected alias to another version (admin key only)."
           }
         }
       },
@@ -2932,8 +3199,7 @@ enum OpenAPIDocument {
             "type": "boolean"
           },
           "updated_at": {
-            "type": "string",
-            "format": "date-time"
+            "$ref": "#/components/schemas/Timestamp"
           },
           "updated_by": {
             "type": "string"
@@ -2958,7 +3224,7 @@ enum OpenAPIDocument {
       },
       "AliasMove": {
         "type": "object",
-        "description": "One recorded change: set (no `from`), moved, or deleted (no `to`).",
+        "description": "One recorded change: set (no `from`), moved, deleted (no `to`), or protection changed on an unchanged version (`from` = `to`, `reason` `protected` or `unprotected` unless the request gave one). A PUT that changes neither version nor protection records nothing.",
         "required": [
           "at",
           "by"
@@ -2966,8 +3232,7 @@ enum OpenAPIDocument {
         "additionalProperties": false,
         "properties": {
           "at": {
-            "type": "string",
-            "format": "date-time"
+            "$ref": "#/components/schemas/Timestamp"
           },
           "by": {
             "type": "string"
@@ -3417,6 +3682,572 @@ enum OpenAPIDocument {
           "paths"
         ],
         "description": "This document."
+      },
+      "Timestamp": {
+        "type": "string",
+        "format": "date-time",
+        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+        "description": "ISO 8601 time in UTC with milliseconds. Registry times are stored to the millisecond, so a time read from an answer (e.g. a move's `at`) can be sent back as `at` and finds that move.",
+        "examples": [
+          "2026-11-27T03:20:58.123Z"
+        ]
+      },
+      "GCReport": {
+        "type": "object",
+        "description": "What one garbage collection found and did (`cairn gc --json`).",
+        "required": [
+          "dry_run",
+          "started_at",
+          "seconds",
+          "plan_seconds",
+          "grace_seconds",
+          "total_chunks",
+          "total_blobs",
+          "marked_chunks",
+          "marked_blobs",
+          "grace_chunks",
+          "candidate_chunks",
+          "candidate_chunk_bytes",
+          "candidate_blobs",
+          "revived",
+          "freed_chunks",
+          "freed_blobs",
+          "expired_sessions",
+          "aborted_uploads",
+          "packs",
+          "packs_to_delete",
+          "packs_to_compact",
+          "packs_deleted",
+          "packs_compacted",
+          "chunks_moved",
+          "corrupt_chunks",
+          "pack_bytes_before",
+          "pack_bytes_after",
+          "bytes_freed"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "dry_run": {
+            "type": "boolean",
+            "description": "True for a dry run: planned only, nothing deleted (the `freed_*`, `packs_*ed`, `chunks_moved`, `expired_sessions` and `aborted_uploads` counts are 0)."
+          },
+          "started_at": {
+            "$ref": "#/components/schemas/Timestamp"
+          },
+          "seconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Duration of the whole run."
+          },
+          "plan_seconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Duration of the marking (plan) phase."
+          },
+          "grace_seconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "The grace period used: packs written more recently were left alone, with every chunk and blob in them."
+          },
+          "total_chunks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Chunks in the index when planning."
+          },
+          "total_blobs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Blobs in the index when planning."
+          },
+          "marked_chunks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Chunks reachable from the roots (objects, model versions, open uploads, live sessions)."
+          },
+          "marked_blobs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Blobs reachable from the roots."
+          },
+          "grace_chunks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Unreferenced chunks spared because their pack is within the grace period."
+          },
+          "candidate_chunks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Unreferenced chunks to delete."
+          },
+          "candidate_chunk_bytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Pack bytes of the candidate chunks (record headers included)."
+          },
+          "candidate_blobs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Unreferenced blobs to delete."
+          },
+          "revived": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Candidates referenced again after planning (a dedupe hit, a new object or version) and kept."
+          },
+          "freed_chunks": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "freed_blobs": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "expired_sessions": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Dedupe sessions past their TTL, deleted with their pins."
+          },
+          "aborted_uploads": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Multipart uploads older than `upload-max-age`, aborted."
+          },
+          "packs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Pack files when planning."
+          },
+          "packs_to_delete": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Planned: packs nothing live is in."
+          },
+          "packs_to_compact": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Planned: packs whose live share is below `compact-below`."
+          },
+          "packs_deleted": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "packs_compacted": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "chunks_moved": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Live chunks copied out of compacted packs."
+          },
+          "corrupt_chunks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Records compaction found corrupt and left in place (scrub reports and quarantines them)."
+          },
+          "pack_bytes_before": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "pack_bytes_after": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "0 in a dry run."
+          },
+          "bytes_freed": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      },
+      "CorruptChunk": {
+        "type": "object",
+        "description": "A chunk whose stored record failed verification; it is quarantined (reads of content that includes it fail; uploading the same bytes again stores a good copy).",
+        "required": [
+          "digest",
+          "pack",
+          "offset",
+          "reason"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "digest": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "The chunk's sha256, hex."
+          },
+          "pack": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{2}/[0-9a-f]{16}\\.pack$",
+            "description": "The pack file, relative to the data directory's `packs/`.",
+            "examples": [
+              "00/0000000000000003.pack"
+            ]
+          },
+          "offset": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Byte offset of the record in the pack."
+          },
+          "reason": {
+            "type": "string",
+            "description": "E.g. `sha256 mismatch`, `zstd: …`, `the record header does not name this chunk`."
+          }
+        }
+      },
+      "AffectedObject": {
+        "type": "object",
+        "description": "An object whose content includes a corrupt chunk.",
+        "required": [
+          "bucket",
+          "key"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "bucket": {
+            "type": "string"
+          },
+          "key": {
+            "type": "string"
+          }
+        }
+      },
+      "AffectedVersion": {
+        "type": "object",
+        "description": "A model version file whose content includes a corrupt chunk.",
+        "required": [
+          "model",
+          "version",
+          "path"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "model": {
+            "$ref": "#/components/schemas/ModelName"
+          },
+          "version": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "path": {
+            "type": "string"
+          }
+        }
+      },
+      "ScrubReport": {
+        "type": "object",
+        "description": "What one scrub read and found (`cairn scrub --json`).",
+        "required": [
+          "started_at",
+          "seconds",
+          "chunks_checked",
+          "stored_bytes",
+          "raw_bytes",
+          "corrupt",
+          "quarantined",
+          "affected_objects",
+          "affected_versions"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "started_at": {
+            "$ref": "#/components/schemas/Timestamp"
+          },
+          "seconds": {
+            "type": "number",
+            "minimum": 0
+          },
+          "chunks_checked": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Every chunk in the index, read back and its sha256 verified."
+          },
+          "stored_bytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Bytes read from packs (stored form)."
+          },
+          "raw_bytes": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Bytes verified after decompression."
+          },
+          "corrupt": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/CorruptChunk"
+            }
+          },
+          "quarantined": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Corrupt chunks moved to quarantine (a concurrent upload may have replaced one meanwhile)."
+          },
+          "affected_objects": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AffectedObject"
+            },
+            "description": "Sorted by bucket and key."
+          },
+          "affected_versions": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/AffectedVersion"
+            }
+          }
+        }
+      },
+      "FsckReport": {
+        "type": "object",
+        "description": "What fsck checked and found (`cairn fsck --json`). Problems are reported, not repaired (except a chunk index rebuilt on request).",
+        "required": [
+          "chunks",
+          "blobs",
+          "objects",
+          "versions",
+          "packs",
+          "bad_chunk_entries",
+          "missing_chunks",
+          "quarantined_references",
+          "missing_blobs",
+          "bad_md5_entries",
+          "blob_ref_mismatches",
+          "rebuilt_chunks",
+          "problems",
+          "consistent"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "chunks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Chunk index entries checked against the packs."
+          },
+          "blobs": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "objects": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "versions": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Model versions."
+          },
+          "packs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Pack files."
+          },
+          "bad_chunk_entries": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Chunk index entries whose pack is missing, too short, or holds another record at that offset."
+          },
+          "missing_chunks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "References (by blobs and multipart parts) to chunks the index lacks, quarantined ones not counted."
+          },
+          "quarantined_references": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "References to chunks scrub quarantined."
+          },
+          "missing_blobs": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Objects and version files whose blob the index lacks."
+          },
+          "bad_md5_entries": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "md5 index entries naming a blob the index lacks."
+          },
+          "blob_ref_mismatches": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Objects without their blob→object index entry, or a count mismatch of that index."
+          },
+          "rebuilt_chunks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Chunk index entries added from the packs' records (only with `rebuild-chunk-index=true`)."
+          },
+          "problems": {
+            "type": "array",
+            "maxItems": 100,
+            "items": {
+              "type": "string"
+            },
+            "description": "The first 100 problems, in words."
+          },
+          "consistent": {
+            "type": "boolean",
+            "description": "True when `bad_chunk_entries`, `missing_chunks`, `missing_blobs`, `bad_md5_entries` and `blob_ref_mismatches` are all 0."
+          }
+        }
+      },
+      "Status": {
+        "type": "object",
+        "description": "The server's maintenance status (`cairn status`).",
+        "required": [
+          "status",
+          "dedupe"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "status": {
+            "const": "ok"
+          },
+          "running": {
+            "enum": [
+              "garbage collection",
+              "scrub",
+              "fsck"
+            ],
+            "description": "The maintenance job running now; absent when none is."
+          },
+          "store": {
+            "type": "object",
+            "description": "Entries in the index now (absent if they could not be counted).",
+            "required": [
+              "buckets",
+              "objects",
+              "blobs",
+              "chunks",
+              "uploads",
+              "parts"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "buckets": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "objects": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "blobs": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "chunks": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "uploads": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "parts": {
+                "type": "integer",
+                "minimum": 0
+              }
+            }
+          },
+          "last_gc": {
+            "$ref": "#/components/schemas/GCReport",
+            "description": "The last completed collection since the server started (scheduled or requested; dry runs are not kept); absent before the first."
+          },
+          "last_scrub": {
+            "$ref": "#/components/schemas/ScrubReport",
+            "description": "The last completed scrub since the server started; absent before the first."
+          },
+          "last_error": {
+            "type": "object",
+            "description": "The last maintenance job that failed since the server started, when, and why; absent if none failed.",
+            "required": [
+              "job",
+              "at",
+              "message"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "job": {
+                "enum": [
+                  "garbage collection",
+                  "scrub",
+                  "fsck"
+                ]
+              },
+              "at": {
+                "$ref": "#/components/schemas/Timestamp"
+              },
+              "message": {
+                "type": "string"
+              }
+            }
+          },
+          "runs": {
+            "type": "object",
+            "description": "Completed runs per job since the server started, e.g. `{\"garbage collection\": 3, \"scrub\": 1}` (scheduled collections and dry runs included; failed runs not).",
+            "propertyNames": {
+              "enum": [
+                "garbage collection",
+                "scrub",
+                "fsck"
+              ]
+            },
+            "additionalProperties": {
+              "type": "integer",
+              "minimum": 1
+            }
+          },
+          "dedupe": {
+            "type": "object",
+            "description": "The dedupe counters since server start (as in `GET /api/v1/dedupe/stats`, without `index_chunks`).",
+            "required": [
+              "chunks_received",
+              "chunks_stored",
+              "wire_bytes_received",
+              "chunk_bytes_stored",
+              "chunks_served",
+              "wire_bytes_served",
+              "commits",
+              "missing_queries"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "chunks_received": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "chunks_stored": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "wire_bytes_received": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "chunk_bytes_stored": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "chunks_served": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "wire_bytes_served": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "commits": {
+                "type": "integer",
+                "minimum": 0
+              },
+              "missing_queries": {
+                "type": "integer",
+                "minimum": 0
+              }
+            }
+          }
+        }
       }
     },
     "parameters": {

@@ -139,8 +139,14 @@ public final class CollectorState: @unchecked Sendable {  // guarded by `lock`
     private var running: String?
     private var _lastGC: GCReport?
     private var _lastScrub: ScrubReport?
+    private var _lastError: (job: String, at: Date, message: String)?
+    private var _runs: [String: Int] = [:]
 
     public var lastGC: GCReport? { lock.withLock { _lastGC } }
+    /// The last job that failed, when, and why.
+    public var lastError: (job: String, at: Date, message: String)? { lock.withLock { _lastError } }
+    /// Completed runs per job since the server started.
+    public var runs: [String: Int] { lock.withLock { _runs } }
     public var lastScrub: ScrubReport? { lock.withLock { _lastScrub } }
     public var current: String? { lock.withLock { running } }
 
@@ -151,8 +157,11 @@ public final class CollectorState: @unchecked Sendable {  // guarded by `lock`
         }
     }
 
-    func end(gc: GCReport? = nil, scrub: ScrubReport? = nil) {
+    func end(gc: GCReport? = nil, scrub: ScrubReport? = nil, error: (any Error)? = nil) {
         lock.withLock {
+            if let running {
+                if let error { _lastError = (running, Date(), "\(error)") } else { _runs[running, default: 0] += 1 }
+            }
             running = nil
             if let gc { _lastGC = gc }
             if let scrub { _lastScrub = scrub }
@@ -220,7 +229,7 @@ extension Store {
             report = try await runCollection(options)
         } catch {
             environment.journal.stop()
-            collector.end()
+            collector.end(error: error)
             throw error
         }
         collector.end(gc: options.dryRun ? nil : report)
@@ -487,11 +496,13 @@ extension Store {
             let reader = self.makeChunkReader()
             for file in toCompact {
                 for (digest, location) in live[file.id]! {
-                    guard let (found, payload) = try? reader.readRecord(digest), found == location,
-                          (try? reader.decode(digest, found, payload)) != nil else {
+                    // Gone or moved since the scan (a new upload of a quarantined chunk, say): nothing to copy.
+                    guard let (found, payload) = try? reader.readRecord(digest), found == location else { continue }
+                    guard (try? reader.decode(digest, found, payload)) != nil else {
                         corrupt += 1
                         continue
                     }
+                    // The payload sits right after its 48-byte header in the reader's record buffer.
                     let record = UnsafeRawBufferPointer(start: payload.baseAddress! - PackFormat.recordHeaderLength,
                                                         count: PackFormat.recordHeaderLength + payload.count)
                     let (pack, offset) = try self.packs.append(record)

@@ -96,7 +96,7 @@ extension Store {
             collector.end(scrub: report)
             return report
         } catch {
-            collector.end()
+            collector.end(error: error)
             throw error
         }
     }
@@ -182,7 +182,17 @@ extension Store {
     /// for every verified pack record whose chunk the index lacks (recovering a lost or damaged `chunks`).
     public func fsck(rebuildChunkIndex: Bool = false) async throws -> FsckReport {
         try collector.begin("fsck")
-        defer { collector.end() }
+        do {
+            let report = try await runFsck(rebuildChunkIndex: rebuildChunkIndex)
+            collector.end()
+            return report
+        } catch {
+            collector.end(error: error)
+            throw error
+        }
+    }
+
+    private func runFsck(rebuildChunkIndex: Bool) async throws -> FsckReport {
         var report = FsckReport()
         if rebuildChunkIndex { report.rebuiltChunks = try await rebuildChunks() }
         let db = self.db
