@@ -86,6 +86,20 @@ public final class Connection: Sendable {
     /// `path` is already percent-encoded. Bodies up to 1 MiB are signed; larger ones go as UNSIGNED-PAYLOAD
     /// (the chunk frames they carry are verified digest by digest on the server).
     public func send(_ method: HTTPMethod, _ path: String, query: String = "", body: [UInt8]? = nil, limit: Int = 1 << 30) async throws -> Reply {
+        // 503 (SlowDown: garbage collection took a chunk this request relied on; shutting down) is retried,
+        // as S3 clients do: every native API request is safe to repeat.
+        var attempt = 0
+        while true {
+            do {
+                return try await sendOnce(method, path, query: query, body: body, limit: limit)
+            } catch ClientError.server(503, _, _, _) where attempt < 4 {
+                attempt += 1
+                try? await Task.sleep(for: .milliseconds(100 << attempt))
+            }
+        }
+    }
+
+    private func sendOnce(_ method: HTTPMethod, _ path: String, query: String, body: [UInt8]?, limit: Int) async throws -> Reply {
         let response = try await execute(method, path, query: query, body: body)
         var collected: [UInt8] = []
         do {

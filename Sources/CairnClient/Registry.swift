@@ -78,6 +78,10 @@ public struct Registry: Sendable {
         return try await get(Self.path(model, reference))
     }
 
+    public func aliases(_ model: String) async throws -> [[String: Any]] {
+        try await get(Self.modelPath(model) + "/aliases")["aliases"] as? [[String: Any]] ?? []
+    }
+
     public func lineage(_ model: String, _ reference: VersionReference) async throws -> [String: Any] {
         try await get(Self.path(model, reference) + "/lineage")
     }

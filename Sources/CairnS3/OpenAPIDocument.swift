@@ -2454,7 +2454,7 @@ enum OpenAPIDocument {
           "admin"
         ],
         "summary": "Collect garbage",
-        "description": "Admin key. Deletes chunks, blobs and packs nothing references any more, and compacts packs that are mostly garbage. Roots: objects, model versions' files (and, unless `pin-lineage=false`, the datasets their lineage names), open multipart uploads, live dedupe sessions, and everything in packs written within the grace period. Safe while clients read and write: a write that deduplicated against a chunk collected meanwhile fails with a retryable error (S3: 503 `SlowDown`; native commits: 409 `MissingChunks`). The answer comes when the run has finished. The server also collects on a schedule (`cairn serve --gc-interval`).",
+        "description": "Admin key. Deletes chunks, blobs and packs nothing references any more, and compacts packs that are mostly garbage. Roots: objects, model versions' files (and, unless `pin-lineage=false`, the datasets their lineage names), open multipart uploads, live dedupe sessions, and everything in packs written within the grace period. Safe while clients read and write: a write that deduplicated against a chunk collected meanwhile fails with a retryable error (503 `SlowDown`: S3 writes and native chunk uploads; a native commit naming a chunk the store no longer has: 409 `MissingChunks`). The answer comes when the run has finished. The server also collects on a schedule (`cairn serve --gc-interval`).",
         "parameters": [
           {
             "name": "dry-run",
@@ -3729,7 +3729,7 @@ enum OpenAPIDocument {
         "properties": {
           "dry_run": {
             "type": "boolean",
-            "description": "True for a dry run: planned only, nothing deleted (the `freed_*`, `packs_*ed`, `chunks_moved`, `expired_sessions` and `aborted_uploads` counts are 0)."
+            "description": "True for a dry run: planned only, nothing deleted (`freed_chunks`, `freed_blobs`, `expired_sessions`, `aborted_uploads`, `packs_deleted`, `packs_compacted`, `chunks_moved`, `corrupt_chunks`, `pack_bytes_after` and `bytes_freed` are 0)."
           },
           "started_at": {
             "$ref": "#/components/schemas/Timestamp"
@@ -3762,12 +3762,12 @@ enum OpenAPIDocument {
           "marked_chunks": {
             "type": "integer",
             "minimum": 0,
-            "description": "Chunks reachable from the roots (objects, model versions, open uploads, live sessions)."
+            "description": "Distinct chunk digests the roots (objects, model versions, open uploads, live sessions) reference, counted whether or not the store holds them."
           },
           "marked_blobs": {
             "type": "integer",
             "minimum": 0,
-            "description": "Blobs reachable from the roots."
+            "description": "Distinct blob digests the roots reference, counted whether or not the store holds them (a lineage dataset stored elsewhere, a session's pinned chunk): may exceed `total_blobs`."
           },
           "grace_chunks": {
             "type": "integer",
@@ -4093,7 +4093,7 @@ enum OpenAPIDocument {
       },
       "Status": {
         "type": "object",
-        "description": "The server's maintenance status (`cairn status`).",
+        "description": "The server's status: index counts, maintenance jobs, dedupe counters.",
         "required": [
           "status",
           "dedupe"

@@ -103,6 +103,9 @@ extension Store {
             for (digest, location) in batch.newChunks where try txn.put(db.chunks, digest, location.encode(), onlyIfAbsent: true) {
                 inserted += 1
             }
+            // A chunk found present while receiving may have been collected since: pinning it would promise
+            // what the store lacks. The client sends the batch again (SlowDown).
+            for digest in batch.digests where try !txn.contains(db.chunks, digest) { throw StoreError.chunkCollected(digest.hex) }
             for digest in batch.digests { try txn.put(db.pins, session + digest, []) }
             return inserted
         }

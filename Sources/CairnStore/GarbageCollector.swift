@@ -258,6 +258,7 @@ extension Store {
         report = planned.report
         report.dryRun = options.dryRun
         report.startedAt = started
+        report.graceSeconds = options.grace
         report.planSeconds = Date().timeIntervalSince(started)
         if options.dryRun {
             report.seconds = Date().timeIntervalSince(started)

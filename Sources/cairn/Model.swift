@@ -169,7 +169,7 @@ struct Model: AsyncParsableCommand {
             try await runRegistry(connection) { registry in
                 if ref.version == .latest && !reference.hasSuffix("@latest") {
                     var model = try await registry.get(Registry.modelPath(ref.model))
-                    let aliases = try await registry.get(Registry.modelPath(ref.model) + "/aliases")["aliases"] as? [[String: Any]] ?? []
+                    let aliases = try await registry.aliases(ref.model)
                     model["aliases"] = aliases
                     output.print(model) {
                         print("model \(ref.model)")
@@ -198,7 +198,7 @@ struct Model: AsyncParsableCommand {
         func run() async throws {
             try await runRegistry(connection) { registry in
                 let versions = try await registry.all(Registry.modelPath(name) + "/versions", field: "versions")
-                let aliases = try await registry.get(Registry.modelPath(name) + "/aliases")["aliases"] as? [[String: Any]] ?? []
+                let aliases = try await registry.aliases(name)
                 output.print(["versions": versions]) {
                     table(["VERSION", "CREATED", "BY", "FILES", "SIZE", "ALIASES"], versions.map { v in
                         let n = v["version"] as? Int ?? 0

@@ -5,21 +5,25 @@ Sources/CairnS3/OpenAPIDocument.swift) against the real server, so that it stays
 - every documented operation is called on a small world built through the API (bucket, objects, a model
   with two versions and lineage, aliases, a dedupe session): the status must be a documented success and
   every JSON answer must validate against the documented schema (Draft 2020-12), documented response
-  headers must be there;
+  headers must be there. The maintenance operations run on the shared session server too, so a garbage
+  collection here always has a grace period of a day or more (it then frees nothing other tests wrote);
+  scrub and fsck only read (scrub would quarantine a corrupt chunk);
 - every path parameter replaced by an unknown value, anonymous requests, read-only keys and a list of
   known bad requests give documented error statuses, with codes the document names and bodies that
   validate against the Error schema;
-- every route the server's router answers (ROUTES, copied by hand from routeNative / routeRegistry) is
-  documented, and the document has no operation the router lacks.
+- every route the server's router answers (ROUTES, copied by hand from routeNative / routeRegistry /
+  routeAdmin) is documented, and the document has no operation the router lacks.
 
-Adding a route to NativeAPI.swift or RegistryAPI.swift: add it to ROUTES, document it, and give it
-parameter values (World.params / OVERRIDES, BODIES, QUERIES) so that the sweeps can call it.
+Adding a route to NativeAPI.swift, RegistryAPI.swift or AdminAPI.swift: add it to ROUTES, document it, and
+give it parameter values (World.params / OVERRIDES, BODIES, QUERIES, MORE_QUERIES) so that the sweeps can
+call it.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 import hashlib
 import json
 import os
@@ -50,7 +54,7 @@ METHODS = ("get", "put", "post", "delete", "head", "patch", "options", "trace")
 SWIFT_SOURCE = REPO_ROOT / "Sources" / "CairnS3" / "OpenAPIDocument.swift"
 
 # Every (method, path template) the server's router answers: S3Service.route (openapi.json),
-# S3Service.routeNative and S3Service.routeRegistry. Keep in step with the Swift code.
+# S3Service.routeNative, S3Service.routeRegistry and S3Service.routeAdmin. Keep in step with the Swift code.
 ROUTES = {
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/dedupe"),
@@ -86,6 +90,10 @@ ROUTES = {
     ("GET", "/api/v1/models/{model}/aliases/{alias}/files/{path}"),
     ("HEAD", "/api/v1/models/{model}/aliases/{alias}/files/{path}"),
     ("GET", "/api/v1/lineage/datasets/{digest}"),
+    ("GET", "/api/v1/admin/status"),
+    ("POST", "/api/v1/admin/gc"),
+    ("POST", "/api/v1/admin/scrub"),
+    ("POST", "/api/v1/admin/fsck"),
 }
 
 # Documented operations the sweep does not call, with the reason. Binary-bodied operations are called
@@ -317,6 +325,20 @@ def world(raw, s3, bucket) -> World:
 
 
 ALIAS = "/api/v1/models/{model}/aliases/{alias}"
+GC = "/api/v1/admin/gc"
+ADMIN_JOBS = (("POST", GC), ("POST", "/api/v1/admin/scrub"), ("POST", "/api/v1/admin/fsck"))
+
+# The session server is shared by the whole suite: every collection this file asks for (dry runs too) keeps
+# a grace period of a day or more, so that every pack the suite wrote is left alone with all it holds.
+SAFE_GRACE = "24h"
+
+
+def gc_query(*extra: tuple[str, str], grace: str = SAFE_GRACE) -> list[tuple[str, str]]:
+    """A query for POST /api/v1/admin/gc with a grace period of a day or more."""
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+    value = float(grace[:-1]) * seconds[grace[-1]] if grace[-1] in seconds else float(grace)
+    assert value >= 86_400, f"a collection on the shared session server needs a grace of a day or more, not {grace}"
+    return [("grace", grace), *extra]
 
 # Per-operation parameter values that differ from the world's (so that one call does not undo another).
 OVERRIDES: dict[tuple[str, str], dict[str, str]] = {
@@ -343,6 +365,17 @@ QUERIES = {
     ("GET", ALIAS + "/history"): lambda w: [("at", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))],
     ("GET", "/api/v1/dedupe/manifests/{bucket}"): lambda w: [("prefix", "data/"), ("max-keys", "1")],
     ("DELETE", ALIAS): lambda w: [("reason", "sweep")],
+    # A real collection (the world's data is young: nothing of it goes).
+    ("POST", GC): lambda w: gc_query(("upload-max-age", "7d")),
+}
+
+# More calls the sweep makes, each with another query (the operation's documented answers apply).
+MORE_QUERIES = {
+    ("POST", GC): [
+        lambda w: gc_query(("dry-run", "true"), ("pin-lineage", "false"), ("compact-below", "0.9"), ("upload-max-age", "30d"), grace="2d"),
+        lambda w: gc_query(("dry-run", "true"), grace="86400"),
+    ],
+    ("POST", "/api/v1/admin/fsck"): [lambda w: [("rebuild-chunk-index", "false")]],
 }
 
 
@@ -393,7 +426,7 @@ def test_every_route_is_documented_and_nothing_else(spec):
     assert sorted(ROUTES - documented) == [], "routes the server answers that the document lacks"
     assert sorted(documented - ROUTES) == [], "documented operations missing from ROUTES (or from the server's router)"
     assert set(SKIP) <= documented, f"SKIP names operations the document lacks: {sorted(set(SKIP) - documented)}"
-    for key in list(BODIES) + list(QUERIES) + list(OVERRIDES):
+    for key in list(BODIES) + list(QUERIES) + list(OVERRIDES) + list(MORE_QUERIES):
         assert key in documented, f"{key} has request data in this test but is not documented"
     ids = [op["operationId"] for _, _, op in operations(spec)]
     assert len(ids) == len(set(ids)), "operationIds are not unique"
@@ -411,6 +444,8 @@ def test_every_operation_answers_as_documented(raw, spec, world):
         check_response(spec, method, template, op, resp, want=success_codes(op) - {206})
         if method == "GET" and (method, template) in QUERIES:  # and without the optional query parameters
             check_response(spec, method, template, op, call(raw, world, method, template, query=[]), want=success_codes(op) - {206})
+        for query in MORE_QUERIES.get((method, template), []):
+            check_response(spec, method, template, op, call(raw, world, method, template, query=query(world)), want=success_codes(op))
         if "206" in op["responses"]:
             part = call(raw, world, method, template, headers={"Range": "bytes=0-9"})
             check_response(spec, method, template, op, part, want={206})
@@ -464,6 +499,127 @@ def test_documented_specifics(raw, spec, world):
     assert blobs == {"blobs": [{"key": label, "sha256": world.manifest.sha256.hex(), "md5": world.manifest.md5.hex(), "size": len(world.content)}]}
     blob = native(raw, "GET", f"/blobs/sha256/{world.manifest.sha256.hex()}")
     assert blob.status == 200 and blob.body == world.content
+
+    # Registry times carry milliseconds (the schema's pattern), and a move's own `at` sent back as `?at=`
+    # finds that move (the last one at or before it).
+    moves = native_json(native(raw, "GET", history))["moves"]
+    for move in moves:
+        then = datetime.datetime.fromisoformat(move["at"].replace("Z", "+00:00"))
+        expected = [x for x in moves if datetime.datetime.fromisoformat(x["at"].replace("Z", "+00:00")) <= then][-1].get("to")
+        assert native_json(native(raw, "GET", history, query={"at": move["at"]}))["version_at"] == expected, (move, moves)
+
+
+def test_registry_specifics(raw, spec, world):
+    """create_model, protection changes in the history, reverse lineage by either digest."""
+    ops = {(m, p): op for m, p, op in operations(spec)}
+    m, V = world.model, "/api/v1/models/{model}/versions"
+    train_md5, train_sha = hashlib.md5(world.train).hexdigest(), hashlib.sha256(world.train).hexdigest()
+
+    # A version may create its model: without `create_model` an unknown model is 404 NoSuchModel.
+    m2 = m + "-created"
+    body = {"files": [{"path": "model.bin", "sha256": hashlib.sha256(world.weights).hexdigest()}],
+            "lineage": {"datasets": [{"sha256": train_sha, "path": "train.csv"}]}}
+    resp = call(raw, world, "POST", V, values={"model": m2}, body=jbody(body))
+    check_response(spec, "POST", V, ops[("POST", V)], resp, want={404}, codes=("NoSuchModel",))
+    for n in (1, 2):  # creates the model, then (it exists) adds a version
+        resp = call(raw, world, "POST", V, values={"model": m2}, body=jbody({**body, "create_model": True}))
+        created = check_response(spec, "POST", V, ops[("POST", V)], resp, want={201})
+        assert (created["model"], created["version"]) == (m2, n), created
+    model = native_json(native(raw, "GET", f"/models/{m2}"))
+    assert (model["name"], model["latest_version"], model["description"], model["tags"]) == (m2, 2, "", {}), model
+
+    # Reverse lineage: `m` v1 names the training set by md5, `m2` by sha256; the store holds the blob, so
+    # either digest finds both (directly listing versions first, then derived ones).
+    for digest in (f"md5%3A{train_md5}", f"sha256%3A{train_sha}"):
+        down = check_response(spec, "GET", "/api/v1/lineage/datasets/{digest}", ops[("GET", "/api/v1/lineage/datasets/{digest}")],
+                              native(raw, "GET", f"/lineage/datasets/{digest}"), want={200})
+        assert down["dataset"] == urllib.parse.unquote(digest), down
+        got = [(v["model"], v["version"], v["via"]) for v in down["versions"]]
+        assert sorted(got[:3]) == sorted([(m, 1, "direct"), (m2, 1, "direct"), (m2, 2, "direct")]), got
+        assert got[3:] == [(m, 2, f"{m}@1")], got
+    # A sha256 the store lacks has no other digest: only what names it directly.
+    unknown = native_json(native(raw, "GET", f"/lineage/datasets/sha256%3A{hashlib.sha256(os.urandom(8)).hexdigest()}"))
+    assert unknown["versions"] == []
+
+    # Protection needs an admin key but not `force`; a change on an unchanged version is recorded as a move
+    # from == to (reason `protected` / `unprotected` unless one was given); a PUT that changes nothing is not.
+    frozen = f"/models/{m}/aliases/frozen"
+    for update in ({"version": 1, "protected": True}, {"version": 1}, {"version": 1, "protected": False},
+                   {"version": 1, "protected": True}, {"version": 1, "protected": False, "reason": "thaw"},
+                   {"version": 1, "protected": True, "reason": "release freeze"}):
+        got = send_json(raw, "PUT", frozen, update)
+        assert (got["version"], got["protected"]) == (1, update.get("protected", True)), (update, got)
+    resp = call(raw, world, "PUT", ALIAS, values={"alias": "frozen"}, body=jbody({"version": 2, "protected": True}))
+    check_response(spec, "PUT", ALIAS, ops[("PUT", ALIAS)], resp, want={403}, codes=("AliasProtected",))
+    assert send_json(raw, "PUT", frozen, {"version": 2, "force": True})["protected"] is True
+    moves = native_json(native(raw, "GET", frozen + "/history"))["moves"]
+    assert [(x.get("from"), x.get("to"), x.get("reason")) for x in moves] == [
+        (None, 1, None), (1, 1, "unprotected"), (1, 1, "protected"), (1, 1, "thaw"), (1, 1, "release freeze"), (1, 2, None)], moves
+
+
+def test_maintenance_as_documented(raw, spec, world):
+    """Status, collections (dry runs, and real ones with a day's grace: the session server is shared), scrub,
+    fsck, and one job at a time."""
+    ops = {(m, p): op for m, p, op in operations(spec)}
+    STATUS, SCRUB, FSCK = "/api/v1/admin/status", "/api/v1/admin/scrub", "/api/v1/admin/fsck"
+
+    def admin(method, template, query=None, want=frozenset({200})):
+        return check_response(spec, method, template, ops[(method, template)], call(raw, world, method, template, query=query), want=set(want))
+
+    # Durations: units and plain seconds; a dry run deletes nothing and is not kept as `last_gc`.
+    before = admin("GET", STATUS).get("last_gc")
+    graces = []  # (asked, reported, expected seconds): checked last
+    for grace, seconds in (("2d", 172_800), ("1440m", 86_400), ("86400s", 86_400), ("90000", 90_000), ("1.5d", 129_600)):
+        dry = admin("POST", GC, gc_query(("dry-run", "true"), grace=grace))
+        assert dry["dry_run"] is True, dry
+        graces.append((grace, dry["grace_seconds"], seconds))
+        assert dry["freed_chunks"] == dry["freed_blobs"] == dry["packs_deleted"] == dry["packs_compacted"] == dry["chunks_moved"] == 0, dry
+        assert dry["expired_sessions"] == dry["aborted_uploads"] == dry["pack_bytes_after"] == 0, dry
+        assert dry["total_chunks"] >= len(world.manifest.chunks) and dry["grace_chunks"] + dry["candidate_chunks"] <= dry["total_chunks"], dry
+    assert admin("GET", STATUS).get("last_gc") == before, "a dry run became last_gc"
+
+    # A real collection with a day's grace frees nothing the world holds (its packs are young; the session
+    # pins its chunks anyway); it becomes `last_gc`.
+    real = admin("POST", GC, gc_query(("upload-max-age", "7d")))
+    assert real["dry_run"] is False, real
+    graces.append((SAFE_GRACE, real["grace_seconds"], 86_400))
+    status = admin("GET", STATUS)
+    assert status["last_gc"] == real, status
+    blob = native(raw, "GET", f"/blobs/sha256/{hashlib.sha256(world.train).hexdigest()}")
+    assert blob.status == 200 and blob.body == world.train, blob
+    missing = native(raw, "POST", f"/dedupe/sessions/{world.session}/missing", b"".join(d for d, _ in world.manifest.chunks))
+    assert missing.status == 200 and missing.body == b"", "a collection lost chunks a live session pins"
+
+    scrub = admin("POST", SCRUB)
+    assert scrub["chunks_checked"] >= len(world.manifest.chunks) and scrub["stored_bytes"] > 0 and scrub["raw_bytes"] > 0, scrub
+    assert (scrub["corrupt"], scrub["quarantined"], scrub["affected_objects"], scrub["affected_versions"]) == ([], 0, [], []), scrub
+    status = admin("GET", STATUS)
+    assert status["last_scrub"] == scrub and "running" not in status, status
+    assert status["store"]["chunks"] >= len(world.manifest.chunks) and status["store"]["buckets"] >= 1, status
+    if "runs" in status:
+        assert status["runs"].get("scrub", 0) >= 1 and status["runs"].get("garbage collection", 0) >= 6, status
+
+    fsck = admin("POST", FSCK)
+    assert fsck["consistent"] is True and fsck["problems"] == [] and fsck["rebuilt_chunks"] == 0, fsck
+    assert fsck["versions"] >= 2 and fsck["objects"] >= 2 and fsck["packs"] >= 1, fsck
+
+    # One job at a time: jobs that overlap answer 409 MaintenanceRunning. The overlap depends on timing, so
+    # this only checks the answers are documented; at least one job of each round runs.
+    jobs = [("POST", SCRUB, None), ("POST", FSCK, None), ("POST", GC, gc_query(("dry-run", "true")))] * 3
+    busy = 0
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        for _ in range(5):
+            answers = list(pool.map(lambda j: call(raw, world, j[0], j[1], query=j[2]), jobs))
+            for (method, template, _), resp in zip(jobs, answers):
+                check_response(spec, method, template, ops[(method, template)], resp, want={200, 409},
+                               codes=("MaintenanceRunning",) if resp.status == 409 else None)
+            assert any(r.status == 200 for r in answers), answers
+            busy += sum(r.status == 409 for r in answers)
+            if busy:
+                break
+
+    # `grace_seconds` is the grace period the run used.
+    assert all(reported == expected for _, reported, expected in graces), f"grace_seconds (asked, reported, expected): {graces}"
 
 
 # Unknown values for path parameters, and the answer each gives.
@@ -536,6 +692,12 @@ def test_known_bad_requests_give_documented_errors(raw, spec, world):
         ("POST", "/api/v1/dedupe/sessions/{session}/commit/{bucket}", {}, None, bbody(keyed_manifest("k", other)), 409, "MissingChunks"),
         ("POST", "/api/v1/dedupe/sessions/{session}/commit/{bucket}", {}, None, bbody(b""), 400, "InvalidRequest"),
         ("POST", "/api/v1/dedupe/sessions/{session}/blobs", {}, None, bbody(keyed_manifest("k", other)), 409, "MissingChunks"),
+        # Refused before anything runs (and each would only be a dry run).
+        ("POST", GC, {}, {"dry-run": "true", "grace": "soon"}, None, 400, "InvalidArgument"),
+        ("POST", GC, {}, {"dry-run": "true", "grace": "-1d"}, None, 400, "InvalidArgument"),
+        ("POST", GC, {}, {"dry-run": "true", "grace": SAFE_GRACE, "upload-max-age": "a week"}, None, 400, "InvalidArgument"),
+        ("POST", GC, {}, {"dry-run": "true", "grace": SAFE_GRACE, "compact-below": "2"}, None, 400, "InvalidArgument"),
+        ("POST", GC, {}, {"dry-run": "true", "grace": SAFE_GRACE, "compact-below": "half"}, None, 400, "InvalidArgument"),
     ]
     for method, template, values, query, body, status, code in cases:
         headers = {"Range": f"bytes={len(world.train) + 10}-"} if status == 416 else None
@@ -573,6 +735,12 @@ def test_undocumented_paths_answer_404(raw, spec, world):
         ("GET", "/nonsense"),
         ("GET", "/dedupe/sessions"),
         ("HEAD", "/openapi.json"),
+        ("GET", "/admin"),
+        ("GET", "/admin/gc"),
+        ("POST", "/admin/status"),
+        ("DELETE", "/admin/scrub"),
+        ("POST", "/admin/fsck/now"),
+        ("GET", "/admin/nonsense"),
     ]:
         resp = native(raw, method, path)
         assert resp.status == 404, f"{method} {path}: {resp!r}"
@@ -582,7 +750,8 @@ def test_undocumented_paths_answer_404(raw, spec, world):
 
 @pytest.mark.needs_process
 def test_key_roles_are_refused_as_documented(server_factory, tmp_path, spec):
-    """A `read` key may only read (and fetch chunks); a `write` key may not force or protect aliases."""
+    """A `read` key may only read (and fetch chunks); a `write` key may not force or protect aliases, nor run
+    maintenance jobs; any key may read the status."""
     keys = tmp_path / "keys.txt"
     keys.write_text("oareader0000001 oareadersecret000000000001 read\noawriter0000001 oawritersecret000000000001 write\n")
     srv = server_factory.start("roles", keys_file=keys)
@@ -609,3 +778,13 @@ def test_key_roles_are_refused_as_documented(server_factory, tmp_path, spec):
     resp = call(writer, world, "PUT", ALIAS, values={"alias": "staging"}, body=jbody({"version": 2, "reason": "writer"}))
     check_response(spec, "PUT", ALIAS, ops[("PUT", ALIAS)], resp, want={200})
     assert json.loads(resp.body)["updated_by"] == "oawriter0000001" != ACCESS_KEY
+    for method, template in ADMIN_JOBS:
+        resp = call(writer, world, method, template, query=gc_query(("dry-run", "true")) if template == GC else None)
+        check_response(spec, method, template, ops[(method, template)], resp, want={403}, codes=("AccessDenied",))
+    for key in (reader, writer):
+        resp = call(key, world, "GET", "/api/v1/admin/status")
+        check_response(spec, "GET", "/api/v1/admin/status", ops[("GET", "/api/v1/admin/status")], resp, want={200})
+    # Only the admin key runs them.
+    for method, template in ADMIN_JOBS:
+        resp = call(admin, world, method, template, query=gc_query(("dry-run", "true")) if template == GC else None)
+        check_response(spec, method, template, ops[(method, template)], resp, want={200})
