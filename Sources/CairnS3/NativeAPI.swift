@@ -240,7 +240,7 @@ extension S3Service {
         let (range, status) = try requestedRange(c, size: blob.size, headers: &headers)
         headers[.contentLength] = String(range.count)
         if head { return Response(status: status, headers: headers, body: .init()) }
-        return Response(status: status, headers: headers, body: blobBody(c, blob, range: range, what: "blob \(blob.sha256.hex)"))
+        return Response(status: status, headers: headers, body: try blobBody(c, blob, range: range, what: "blob \(blob.sha256.hex)"))
     }
 
     // MARK: Responses

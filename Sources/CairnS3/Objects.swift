@@ -119,7 +119,7 @@ extension S3Service {
         if head { return Response(status: status, headers: headers, body: .init()) }
 
         guard let blob = try store.blob(record.blob) else { throw S3Error(StoreError.missingChunk(record.blob.hex)) }
-        return Response(status: status, headers: headers, body: blobBody(c, blob, range: range, what: "\(bucket)/\(key)"))
+        return Response(status: status, headers: headers, body: try blobBody(c, blob, range: range, what: "\(bucket)/\(key)"))
     }
 
     /// The byte range a request's `Range` header asks for (the whole content without one), and the status
@@ -131,7 +131,8 @@ extension S3Service {
     }
 
     /// Streams `range` of a blob, every chunk verified as it is read.
-    func blobBody(_ c: S3Context, _ blob: BlobRecord, range: Range<UInt64>, what: String) -> ResponseBody {
+    func blobBody(_ c: S3Context, _ blob: BlobRecord, range: Range<UInt64>, what: String) throws -> ResponseBody {
+        try store.checkReadable(blob, range: range)
         let (store, logger, requestID) = (self.store, self.logger, c.requestID)
         return ResponseBody(contentLength: Int(range.count)) { writer in
             do {

@@ -148,7 +148,10 @@ extension Store {
             let md5 = WholeContentDigester(md5: true, sha256: false)
             let sha256 = Hasher(.sha256)
             for i in 0..<m.count {
-                let bytes = try reader.readUnverified(m.digest(at: i))
+                let bytes: [UInt8]
+                do { bytes = try reader.readUnverified(m.digest(at: i)) } catch StoreError.missingChunk(let hex) {
+                    throw StoreError.missingChunks([hex])  // collected since the check above: the client sends it again
+                }
                 guard bytes.count == Int(m.lengths[i]) else { throw StoreError.badDigest("\(entry.key): chunk \(i) is \(bytes.count) bytes, the manifest says \(m.lengths[i])") }
                 bytes.withUnsafeBytes { md5.update($0); sha256.update($0) }
             }

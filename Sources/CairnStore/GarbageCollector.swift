@@ -364,8 +364,11 @@ extension Store {
                 return true
             }
 
-            // Blobs nothing marked (unless a chunk of theirs sits in a young pack).
+            // Blobs nothing marked, unless a chunk of theirs sits in a young pack: such a blob is kept by the
+            // grace period, with all its chunks (`graceOnly` tells those apart from referenced ones).
             var liveBytes: [UInt64: Int] = [:]
+            var graceOnly: Set<Digest32> = []
+            plan.report.markedBlobs = marks.blobs.count
             try txn.scan(db.blobs, from: []) { key, value in
                 plan.report.totalBlobs += 1
                 if marks.blobs.contains(Digest32(key)) { return true }
@@ -374,20 +377,26 @@ extension Store {
                 for i in 0..<record.chunks.count {
                     if let loc = try txn.get(db.chunks, record.chunks.digest(at: i)), youngPacks.contains(try ChunkLocation.decode(loc).pack) {
                         marks.blobs.insert(Digest32(sha))
-                        marks.markChunks(record.chunks)
+                        record.chunks.digests.withUnsafeBytes { p in
+                            for j in 0..<record.chunks.count {
+                                let d = Digest32(UnsafeRawBufferPointer(rebasing: p[j * 32..<(j + 1) * 32]))
+                                if marks.chunks.insert(d).inserted { graceOnly.insert(d) }
+                            }
+                        }
                         return true
                     }
                 }
                 plan.blobs.append(BlobCandidate(sha256: sha, md5: record.md5))
                 return true
             }
-            plan.report.markedBlobs = marks.blobs.count
             // Chunks nothing marked.
             try txn.scan(db.chunks, from: []) { key, value in
                 plan.report.totalChunks += 1
                 let location = try ChunkLocation.decode(Array(value))
                 let size = PackFormat.recordHeaderLength + Int(location.storedLength)
-                if marks.chunks.contains(Digest32(key)) {
+                let digest = Digest32(key)
+                if marks.chunks.contains(digest) {
+                    if graceOnly.contains(digest) { plan.report.graceChunks += 1 }
                     liveBytes[location.pack, default: 0] += size
                 } else if youngPacks.contains(location.pack) {
                     plan.report.graceChunks += 1
@@ -398,10 +407,9 @@ extension Store {
                 }
                 return true
             }
-            plan.report.markedChunks = marks.chunks.count
-            // What the packs would become.
-            let current = packs.currentID
-            for file in packFiles where file.id != current && !youngPacks.contains(file.id) {
+            plan.report.markedChunks = marks.chunks.count - graceOnly.count
+            // What the packs would become (a real run seals the current pack first, so it counts too).
+            for file in packFiles where !youngPacks.contains(file.id) {
                 let live = liveBytes[file.id] ?? 0
                 if live == 0 {
                     plan.report.packsToDelete += 1

@@ -136,6 +136,23 @@ public final class Store: Sendable {
         }
     }
 
+    /// Throws unless every chunk of `range` is in the index, so that a read of content with a quarantined
+    /// chunk fails with a clear error before any header is sent (instead of a connection cut mid-body).
+    public func checkReadable(_ blob: BlobRecord, range: Range<UInt64>) throws {
+        var absent: [UInt8]?
+        try environment.read { txn in
+            var start: UInt64 = 0
+            for i in 0..<blob.chunks.count {
+                let end = start + UInt64(blob.chunks.lengths[i])
+                defer { start = end }
+                if end <= range.lowerBound { continue }
+                if start >= range.upperBound { break }
+                if try !txn.contains(db.chunks, blob.chunks.digest(at: i)) { absent = blob.chunks.digest(at: i); return }
+            }
+        }
+        if let absent { throw absentChunkError(absent) }
+    }
+
     /// The error for a chunk the index lacks: quarantined by scrub (corrupt), or missing.
     func absentChunkError(_ digest: [UInt8]) -> StoreError {
         if (try? environment.read({ txn in try txn.contains(db.quarantine, digest) })) == true {
@@ -319,7 +336,8 @@ public final class Store: Sendable {
         let db = self.db
         return try await committer.write { txn in
             guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
-            guard try txn.contains(db.blobs, source.blob) else { throw StoreError.missingChunk(source.blob.hex) }
+            // The source was deleted and collected meanwhile.
+            guard try txn.contains(db.blobs, source.blob) else { throw StoreError.noSuchKey(bucket: bucket, key: source.key) }
             let k = Keys.object(bucket, key)
             try self.checkCondition(txn, k, condition)
             try self.setObject(txn, k, record)
