@@ -34,7 +34,7 @@ extension S3Service {
         case (.get, "", 0): return encoded(model)
         case (.post, "versions", 1): return try await createVersion(c, model)
         case (.get, "versions", 1): return try listVersions(c, model)
-        case (.get, "versions", 2): return encoded(try version(model, rest[1]))
+        case (.get, "versions", 2): return versionResponse(try version(model, rest[1]))
         case (.get, "versions", 4...) where rest[2] == "files", (.head, "versions", 4...) where rest[2] == "files":
             return try fileResponse(c, try version(model, rest[1]), path: rest[3...].joined(separator: "/"))
         case (.get, "aliases", 1): return encoded(["aliases": try store.aliases(model: name)])
@@ -43,7 +43,7 @@ extension S3Service {
         case (.delete, "aliases", 2): return try await deleteAlias(c, model, rest[1])
         case (.get, "aliases", 3) where rest[2] == "history": return try aliasHistory(c, model, rest[1])
         case (.get, "aliases", 3) where rest[2] == "version":
-            return encoded(try version(model, String(try alias(model, rest[1]).version)))
+            return versionResponse(try version(model, String(try alias(model, rest[1]).version)))
         case (.get, "versions", 3) where rest[2] == "lineage": return encoded(try upstream(try version(model, rest[1])))
         case (.get, "versions", 3) where rest[2] == "manifests": return try manifests(try version(model, rest[1]))
         case (.get, "aliases", 3) where rest[2] == "manifests":
@@ -372,7 +372,25 @@ extension S3Service {
         return n
     }
 
+    /// A version as JSON; versions never change, so each is encoded once.
+    private func versionResponse(_ v: VersionRecord) -> Response {
+        let key = "\(v.model)@\(v.version)"
+        let data = encodedVersions[key] ?? {
+            let data = jsonData(v)
+            encodedVersions[key] = data
+            return data
+        }()
+        return Response(status: .ok, headers: [.contentType: "application/json", .contentLength: String(data.count)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
     func encoded<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = jsonData(value)
+        return Response(status: status, headers: [.contentType: "application/json", .contentLength: String(data.count)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private func jsonData<T: Encodable>(_ value: T) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Milliseconds, as stored: a move's own `at` sent back as `?at=` must find that move.
@@ -380,16 +398,22 @@ extension S3Service {
             var c = encoder.singleValueContainer()
             try c.encode(formatISO8601Milliseconds(date))
         }
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json", .contentLength: String(data.count)],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 }
 
+/// `2026-11-27T03:20:58.123Z` (UTC, milliseconds). By hand: a formatter per call costs more than the request.
 func formatISO8601Milliseconds(_ date: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.string(from: date)
+    let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    var seconds = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
+    let fraction = Int(ms - Int64(seconds) * 1000)
+    var t = tm()
+    gmtime_r(&seconds, &t)
+    func pad(_ n: Int32, _ width: Int) -> String {
+        let s = String(n)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(Int32(fraction), 3))Z"
 }
 
 func parseISO8601(_ text: String) -> Date? {

@@ -73,6 +73,8 @@ public final class S3Service: Sendable {
     let maintenance: MaintenanceSettings
     let logger: Logger
     let dedupeStats = DedupeStats()
+    /// JSON of versions already served (immutable).
+    let encodedVersions = BoundedCache<String, Data>(limit: 20_000)
 
     public init(store: Store, region: String, credentials: Credentials, maintenance: MaintenanceSettings = MaintenanceSettings(), logger: Logger) {
         self.store = store

@@ -162,9 +162,13 @@ extension Store {
 
     public func version(model: String, _ n: Int) throws -> VersionRecord? {
         guard n >= 1, n <= Int(UInt32.max) else { return nil }
-        return try environment.read { txn in
-            try txn.get(db.versions, RegistryKeys.version(model, n)).map { try RecordJSON.decode(VersionRecord.self, $0) }
+        let key = RegistryKeys.version(model, n)
+        if let cached = versionCache[key] { return cached }
+        let record = try environment.read { txn in
+            try txn.get(db.versions, key).map { try RecordJSON.decode(VersionRecord.self, $0) }
         }
+        if let record { versionCache[key] = record }
+        return record
     }
 
     /// The model's versions in number order after `after`.
@@ -295,6 +299,26 @@ extension Store {
                 return true
             }
             return out
+        }
+    }
+}
+
+/// A thread-safe dictionary that forgets everything when it reaches `limit` entries (for immutable values,
+/// where a miss only costs a lookup).
+public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var values: [Key: Value] = [:]
+    private let limit: Int
+
+    public init(limit: Int) { self.limit = limit }
+
+    public subscript(key: Key) -> Value? {
+        get { lock.withLock { values[key] } }
+        set {
+            lock.withLock {
+                if values.count >= limit { values.removeAll(keepingCapacity: true) }
+                values[key] = newValue
+            }
         }
     }
 }

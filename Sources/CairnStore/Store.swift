@@ -27,6 +27,8 @@ public final class Store: Sendable {
     /// Ingests in progress (their pack records are not in the index yet).
     let ingests = IngestRegistry()
     public let collector = CollectorState()
+    /// Decoded versions: immutable once written, so a cached one is never stale.
+    let versionCache = BoundedCache<[UInt8], VersionRecord>(limit: 100_000)
 
     struct Databases: Sendable {
         let meta, buckets, objects, blobs, chunks, md5, uploads, parts, sessions, pins: Database
