@@ -101,3 +101,13 @@ import Testing
         #expect(throws: Credentials.KeysFileError.self) { try Credentials.parseKeysFile("only-one-field\n") }
     }
 }
+
+@Suite struct RegistryDateTests {
+    @Test func millisecondTimestampsRoundTrip() {
+        #expect(formatISO8601Milliseconds(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(formatISO8601Milliseconds(Date(timeIntervalSince1970: 1_795_749_860.2289)) == "2026-11-27T03:24:20.228Z")
+        #expect(formatISO8601Milliseconds(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+        let date = Date(timeIntervalSince1970: 1_700_000_000.123)
+        #expect(parseISO8601(formatISO8601Milliseconds(date)).map { abs($0.timeIntervalSince(date)) < 0.001 } == true)
+    }
+}
