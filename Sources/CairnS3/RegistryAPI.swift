@@ -44,12 +44,12 @@ extension S3Service {
         case (.get, "aliases", 3) where rest[2] == "history": return try aliasHistory(c, model, rest[1])
         case (.get, "aliases", 3) where rest[2] == "version":
             return versionResponse(try version(model, String(try alias(model, rest[1]).version)))
-        case (.get, "versions", 3) where rest[2] == "lineage": return encoded(try upstream(try version(model, rest[1])))
+        case (.get, "versions", 3) where rest[2] == "lineage": return try upstream(try version(model, rest[1]))
         case (.get, "versions", 3) where rest[2] == "manifests": return try manifests(try version(model, rest[1]))
         case (.get, "aliases", 3) where rest[2] == "manifests":
             return try manifests(try version(model, String(try alias(model, rest[1]).version)))
         case (.get, "aliases", 3) where rest[2] == "lineage":
-            return encoded(try upstream(try version(model, String(try alias(model, rest[1]).version))))
+            return try upstream(try version(model, String(try alias(model, rest[1]).version)))
         case (.get, "aliases", 4...) where rest[2] == "files", (.head, "aliases", 4...) where rest[2] == "files":
             let a = try alias(model, rest[1])
             return try fileResponse(c, try version(model, String(a.version)), path: rest[3...].joined(separator: "/"))
@@ -222,62 +222,65 @@ extension S3Service {
 
     // MARK: Lineage
 
-    /// A dataset reference and what the store knows about it.
-    struct ResolvedDataset: Encodable {
-        var dataset: DatasetRef
-        /// True when the store holds a blob with this md5 or sha256 (e.g. DVC pushed it here).
-        var present: Bool
-        var blob: BlobInfo?
-        /// Objects (at most 100) whose content is the blob: where the dataset lives, e.g. a DVC remote's keys.
-        var locations: [Location]
+    /// A version's upstream: its datasets (resolved to blobs and the objects holding them), runs, git
+    /// commit, and its parents' upstream, as JSON built by hand (`JSONEncoder` was half the cost of a
+    /// lineage query with hundreds of datasets).
+    func upstream(_ v: VersionRecord) throws -> Response {
+        var w = JSONWriter()
+        try writeUpstream(v, into: &w, depth: 0)
+        return Response(status: .ok, headers: [.contentType: "application/json", .contentLength: String(w.bytes.count)],
+                        body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
 
-    struct Location: Encodable {
-        var bucket: String
-        var key: String
-    }
-
-    struct BlobInfo: Encodable {
-        var sha256: String
-        var md5: String
-        var size: UInt64
-    }
-
-    /// A version's upstream: its datasets (resolved to blobs), runs, git commit, and its parents' upstream.
-    final class Upstream: Encodable {
-        var model: String
-        var version: Int
-        var datasets: [ResolvedDataset] = []
-        var runs: [RunRef] = []
-        var git: GitRef?
-        var parents: [Upstream] = []
-
-        init(model: String, version: Int) {
-            self.model = model
-            self.version = version
-        }
-    }
-
-    func upstream(_ v: VersionRecord, depth: Int = 0) throws -> Upstream {
-        let node = Upstream(model: v.model, version: v.version)
-        node.runs = v.lineage.runs
-        node.git = v.lineage.git
+    private func writeUpstream(_ v: VersionRecord, into w: inout JSONWriter, depth: Int) throws {
+        w.open("{")
+        w.key("datasets")
+        w.open("[")
         for d in v.lineage.datasets {
-            var blob: BlobRecord?
-            if let h = d.sha256, let digest = decodeHex(h), digest.count == 32 { blob = try store.blob(digest) }
-            if blob == nil, let m = d.md5, let digest = decodeHex(m), digest.count == 16 { blob = try store.blob(md5: digest) }
-            let locations = try blob.map { try store.objects(withBlob: $0.sha256).map { Location(bucket: $0.bucket, key: $0.key) } } ?? []
-            node.datasets.append(ResolvedDataset(dataset: d, present: blob != nil,
-                                                 blob: blob.map { BlobInfo(sha256: $0.sha256.hex, md5: $0.md5.hex, size: $0.size) }, locations: locations))
+            var blob: Store.BlobSummary?
+            if let h = d.sha256, let digest = decodeHex(h), digest.count == 32 { blob = try store.blobSummary(digest) }
+            if blob == nil, let m = d.md5, let digest = decodeHex(m), digest.count == 16 { blob = try store.blobSummary(digest) }
+            w.open("{")
+            if let blob {
+                w.key("blob")
+                w.open("{"); w.field("md5", blob.md5.hex); w.field("sha256", blob.sha256.hex); w.field("size", blob.size); w.close("}")
+            }
+            w.key("dataset")
+            w.open("{")
+            w.field("dvc_stage", d.dvcStage); w.field("md5", d.md5); w.field("path", d.path); w.field("sha256", d.sha256); w.field("uri", d.uri)
+            w.close("}")
+            w.key("locations")
+            w.open("[")
+            for place in try blob.map({ try store.objects(withBlob: $0.sha256) }) ?? [] {
+                w.open("{"); w.field("bucket", place.bucket); w.field("key", place.key); w.close("}")
+            }
+            w.close("]")
+            w.field("present", blob != nil)
+            w.close("}")
         }
+        w.close("]")
+        if let git = v.lineage.git {
+            w.key("git")
+            w.open("{"); w.field("commit", git.commit); w.field("repository", git.repository); w.close("}")
+        }
+        w.field("model", v.model)
+        w.key("parents")
+        w.open("[")
         // Versions are immutable and parents exist before their children, so the graph has no cycles;
         // the depth bound only guards against a corrupt index.
-        guard depth < 256 else { return node }
-        for p in v.lineage.parents {
-            guard let parent = try store.version(model: p.model, p.version) else { continue }
-            node.parents.append(try upstream(parent, depth: depth + 1))
+        if depth < 256 {
+            for p in v.lineage.parents {
+                guard let parent = try store.version(model: p.model, p.version) else { continue }
+                try writeUpstream(parent, into: &w, depth: depth + 1)
+            }
         }
-        return node
+        w.close("]")
+        w.key("runs")
+        w.open("[")
+        for r in v.lineage.runs { w.open("{"); w.field("id", r.id); w.field("link", r.link); w.close("}") }
+        w.close("]")
+        w.field("version", v.version)
+        w.close("}")
     }
 
     struct Downstream: Encodable {

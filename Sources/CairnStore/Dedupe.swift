@@ -207,6 +207,32 @@ extension Store {
         return (entries, listing.isTruncated)
     }
 
+    /// A blob's identity and size without its chunk list (which runs to thousands of entries for big blobs).
+    public struct BlobSummary: Sendable, Equatable {
+        public var sha256: [UInt8]
+        public var md5: [UInt8]
+        public var size: UInt64
+    }
+
+    /// The summary of the blob with this sha256 (32 bytes) or md5 (16 bytes), if the store holds one.
+    public func blobSummary(_ digest: [UInt8]) throws -> BlobSummary? {
+        try environment.read { txn in
+            let sha: [UInt8]
+            if digest.count == 16 {
+                guard let s = try txn.get(db.md5, digest) else { return nil }
+                sha = s
+            } else {
+                sha = digest
+            }
+            guard let value = try txn.get(db.blobs, sha) else { return nil }
+            return try value.decode { r in
+                try r.version(BlobRecord.version, "blob")
+                let size = try r.u64()
+                return BlobSummary(sha256: sha, md5: try r.raw(16), size: size)
+            }
+        }
+    }
+
     /// The blob whose content has this md5, if any.
     public func blob(md5: [UInt8]) throws -> BlobRecord? {
         try environment.read { txn in

@@ -244,6 +244,7 @@ extension Store {
         report.graceSeconds = options.grace
         let db = self.db
 
+        // The phases are those of storage-layout.md, "Garbage collection".
         // 1. From here on the journal sees every index write; the snapshot below sees every earlier one
         //    (this job runs on the writer thread between transactions, and returns after its batch commits).
         let journal = environment.journal
@@ -251,7 +252,7 @@ extension Store {
             try await committer.write { _ in journal.start(watching: [db.objects, db.blobs, db.chunks, db.versions, db.pins, db.parts]) }
         }
 
-        // 2. Plan. Sealing the current pack lets this run reclaim space in it too.
+        // 2 and 3. Seal (so this run can reclaim space in the current pack too), then plan.
         if !options.dryRun { try packs.seal() }
         let packFiles = try packs.list()
         let planned = try await onOwnThread { try self.plan(options, packFiles: packFiles) }
@@ -267,13 +268,13 @@ extension Store {
         crashPoint("plan")
         try await options.afterPlan?()
 
-        // 3. Sessions and uploads past their age stop being roots.
+        // 4. Sessions and uploads past their age stop being roots.
         let ttl = sessionTTL, uploadMaxAge = options.uploadMaxAge
         (report.expiredSessions, report.abortedUploads) = try await committer.write { txn in
             try self.expireSessionsAndUploads(txn, ttl: ttl, uploadMaxAge: uploadMaxAge)
         }
 
-        // 4. Delete unmarked index entries, a slice per transaction; each first marks what was written since.
+        // 5. Delete unmarked index entries, a slice per transaction; each first marks what was written since.
         let marks = planned.marks
         let blobSlices = stride(from: 0, to: planned.blobs.count, by: 2_000).map { Array(planned.blobs[$0..<min($0 + 2_000, planned.blobs.count)]) }
         let chunkSlices = stride(from: 0, to: planned.chunks.count, by: 10_000).map { Array(planned.chunks[$0..<min($0 + 10_000, planned.chunks.count)]) }
@@ -306,7 +307,7 @@ extension Store {
             if i == 0 { crashPoint("delete-index") }
         }
 
-        // 5. Packs: delete those nothing references, compact those mostly garbage.
+        // 6. Packs: delete those nothing references, compact those mostly garbage.
         try await collectPacks(options, planned: Set(packFiles.map(\.id)), report: &report)
         report.packBytesAfter = try packs.list().reduce(0) { $0 + $1.size }
         report.bytesFreed = max(0, report.packBytesBefore - report.packBytesAfter)
