@@ -13,7 +13,6 @@ kill servers themselves) are skipped in that mode.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -28,13 +27,14 @@ from harness import (  # noqa: E402
     EXTERNAL_ENDPOINT,
     EXTERNAL_TLS_CA,
     EXTERNAL_TLS_ENDPOINT,
-    REGION,
     SECRET_KEY,
     CairnServer,
     Endpoint,
     RawS3,
     empty_and_delete_bucket,
+    make_cli_env,
     make_client,
+    temp_bucket,
     unique_bucket_name,
 )
 
@@ -249,10 +249,8 @@ def raw(server) -> RawS3:
 @pytest.fixture
 def bucket(s3):
     """A fresh, empty bucket on the http server; emptied and deleted after."""
-    name = unique_bucket_name()
-    s3.create_bucket(Bucket=name)
-    yield name
-    empty_and_delete_bucket(s3, name)
+    with temp_bucket(s3) as name:
+        yield name
 
 
 @pytest.fixture
@@ -272,66 +270,6 @@ def bucket_factory(s3):
 
 
 # ---------------------------------------------------------------- subprocess tools
-
-
-def write_aws_config(path: Path, ca_bundle: str | None = None) -> None:
-    lines = [
-        "[default]",
-        f"region = {REGION}",
-        "output = json",
-        "s3 =",
-        "    addressing_style = path",
-        "    signature_version = s3v4",
-    ]
-    if ca_bundle:
-        lines.append(f"ca_bundle = {ca_bundle}")
-    path.write_text("\n".join(lines) + "\n")
-
-
-def make_cli_env(home: Path, endpoint: Endpoint) -> dict[str, str]:
-    """Environment for awscli / dvc / rclone subprocesses: our credentials,
-    region, path-style addressing, and a private HOME so nothing is read from
-    or written to the real user's configuration."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / ".aws").mkdir(exist_ok=True)
-    config = home / ".aws" / "config"
-    ca = endpoint.verify if isinstance(endpoint.verify, str) else None
-    write_aws_config(config, ca)
-    creds = home / ".aws" / "credentials"
-    creds.write_text(
-        f"[default]\naws_access_key_id = {endpoint.access_key}\n"
-        f"aws_secret_access_key = {endpoint.secret_key}\n"
-    )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not (k.startswith("AWS_") or k.startswith("RCLONE_") or k.startswith("DVC_"))
-    }
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        XDG_DATA_HOME=str(home / ".local" / "share"),
-        AWS_ACCESS_KEY_ID=endpoint.access_key,
-        AWS_SECRET_ACCESS_KEY=endpoint.secret_key,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_REGION=REGION,
-        AWS_CONFIG_FILE=str(config),
-        AWS_SHARED_CREDENTIALS_FILE=str(creds),
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_PAGER="",
-        DVC_NO_ANALYTICS="1",
-        DVC_SITE_CACHE_DIR=str(home / "dvc-site-cache"),
-        DVC_GLOBAL_CONFIG_DIR=str(home / "dvc-global-config"),
-        DVC_SYSTEM_CONFIG_DIR=str(home / "dvc-system-config"),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_TERMINAL_PROMPT="0",
-        PYTHONWARNINGS="ignore",
-        PATH=str(harness.venv_bin_dir()) + os.pathsep + os.environ.get("PATH", ""),
-    )
-    if ca:
-        env["AWS_CA_BUNDLE"] = ca
-    return env
 
 
 @pytest.fixture

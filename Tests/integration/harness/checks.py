@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .clients import error_code
+import botocore.exceptions
+import pytest
+
+from .clients import error_code, http_status
 from .raw import RawResponse
 
 
@@ -68,3 +71,10 @@ def assert_client_error(exc_info, status: int, *codes: str) -> None:
     assert err.response["ResponseMetadata"].get("RequestId") or err.response[
         "ResponseMetadata"
     ]["HTTPHeaders"].get("x-amz-request-id"), "no request id"
+
+
+def assert_no_object(client, bucket: str, key: str) -> None:
+    """HEAD of the object answers 404 (boto3's ClientError)."""
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        client.head_object(Bucket=bucket, Key=key)
+    assert http_status(exc.value) == 404, exc.value

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import uuid
 
 import boto3
 import botocore
 from botocore.config import Config
 
-from .constants import REGION
+from .constants import MiB, REGION
 from .hashes import sha256_hex
 from .server import Endpoint
 
@@ -86,6 +88,17 @@ def empty_and_delete_bucket(client, bucket: str) -> None:
         pass
 
 
+@contextlib.contextmanager
+def temp_bucket(client, prefix: str = "cairn-test"):
+    """A new bucket with a unique name; emptied and deleted afterwards."""
+    name = unique_bucket_name(prefix)
+    client.create_bucket(Bucket=name)
+    try:
+        yield name
+    finally:
+        empty_and_delete_bucket(client, name)
+
+
 def list_all_keys(client, bucket: str, prefix: str = "") -> list[str]:
     keys: list[str] = []
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -112,3 +125,18 @@ def snapshot(client, bucket: str) -> dict[str, tuple[int, str, str]]:
             out[o["Key"]] = (o["Size"], o["ETag"], sha256_hex(body))
             assert len(body) == o["Size"], f"{o['Key']}: listed size {o['Size']} != {len(body)}"
     return out
+
+
+def s3_sha256_size(client, bucket: str, key: str) -> tuple[str, int]:
+    """(sha256 hex, size) of an object's content, read as a stream."""
+    h, size = hashlib.sha256(), 0
+    body = client.get_object(Bucket=bucket, Key=key)["Body"]
+    for block in iter(lambda: body.read(4 * MiB), b""):
+        h.update(block)
+        size += len(block)
+    return h.hexdigest(), size
+
+
+def s3_sha256(client, bucket: str, key: str) -> str:
+    """sha256 hex of an object's content, read as a stream."""
+    return s3_sha256_size(client, bucket, key)[0]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
+from typing import Mapping
 
 from .constants import MiB
 from .hashes import sha256_file
@@ -33,3 +35,16 @@ def tree_hashes(root: Path | str) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def make_tree(root: Path, layout: Mapping[str, int], *, backdate: float | None = None) -> dict[str, int]:
+    """Random files under `root` as `layout` says (relative path -> size);
+    returns a copy of the layout. With `backdate`, every path under `root` is
+    dated that many seconds back."""
+    for rel, size in layout.items():
+        write_random_file(root / rel, size)
+    if backdate is not None:
+        past = time.time() - backdate
+        for p in root.rglob("*"):
+            os.utime(p, (past, past))
+    return dict(layout)

@@ -23,12 +23,19 @@ def md5_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 
 
-def sha256_file(path: Path | str) -> str:
-    h = hashlib.sha256()
+def _file_digest(path: Path | str, h) -> str:
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(4 * MiB), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def sha256_file(path: Path | str) -> str:
+    return _file_digest(path, hashlib.sha256())
+
+
+def md5_file(path: Path | str) -> str:
+    return _file_digest(path, hashlib.md5())
 
 
 
@@ -60,20 +67,20 @@ _CRC32C_TABLE = _crc_table(0x82F63B78, 32)
 _CRC64NVME_TABLE = _crc_table(0x9A6C9329AC4BC9B5, 64)
 
 
-def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    t = _CRC32C_TABLE
+def _reflected_crc(data: bytes, table: list[int], mask: int) -> int:
+    """A reflected table-driven CRC, `mask` both the initial value and the final xor."""
+    crc = mask
     for b in data:
-        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ mask
+
+
+def crc32c(data: bytes) -> int:
+    return _reflected_crc(data, _CRC32C_TABLE, 0xFFFFFFFF)
 
 
 def crc64nvme(data: bytes) -> int:
-    crc = 0xFFFFFFFFFFFFFFFF
-    t = _CRC64NVME_TABLE
-    for b in data:
-        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFFFFFFFFFF
+    return _reflected_crc(data, _CRC64NVME_TABLE, 0xFFFFFFFFFFFFFFFF)
 
 
 def checksum_b64(algorithm: str, data: bytes) -> str:

@@ -178,3 +178,50 @@ def dedupe_stats(raw: RawS3) -> dict[str, int]:
 
 def stats_delta(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
     return {k: after[k] - before.get(k, 0) for k in after}
+
+
+class Session:
+    """One dedupe session (POST /api/v1/dedupe/sessions answered 201)."""
+
+    def __init__(self, raw: RawS3):
+        self.raw = raw
+        self.doc = native_json(native(raw, "POST", "/dedupe/sessions"), 201)
+        self.id = self.doc["session"]
+
+    def missing(self, digests: list[bytes]) -> list[bytes]:
+        """The digests the server lacks (a `missing` query: 200, 32 bytes each)."""
+        resp = native(self.raw, "POST", f"/dedupe/sessions/{self.id}/missing", b"".join(digests))
+        assert resp.status == 200, resp
+        assert len(resp.body) % 32 == 0, resp
+        return [resp.body[i : i + 32] for i in range(0, len(resp.body), 32)]
+
+    def upload(self, frames: list[bytes], *, unsigned: bool = True) -> RawResponse:
+        """One chunk upload of `frames`, as sent."""
+        return native(
+            self.raw,
+            "POST",
+            f"/dedupe/sessions/{self.id}/chunks",
+            b"".join(frames),
+            unsigned_payload=unsigned,
+        )
+
+    def upload_ok(self, frames: list[bytes]) -> dict:
+        return native_json(self.upload(frames))
+
+    def upload_chunks(self, chunks: list[bytes], batch: int = 8) -> None:
+        """Uploads raw chunks as raw frames, `batch` a request, each fully received."""
+        for i in range(0, len(chunks), batch):
+            doc = self.upload_ok([chunk_frame(c) for c in chunks[i : i + batch]])
+            assert doc["received"] == len(chunks[i : i + batch]), doc
+
+    def commit(self, bucket: str, entries: list[tuple[str, Manifest]]) -> RawResponse:
+        body = b"".join(keyed_manifest(k, m) for k, m in entries)
+        return native(self.raw, "POST", f"/dedupe/sessions/{self.id}/commit/{bucket}", body)
+
+    def delete(self) -> RawResponse:
+        return native(self.raw, "DELETE", f"/dedupe/sessions/{self.id}")
+
+    def close(self) -> None:
+        """Deletes the session, which must be gone afterwards (204, or 404)."""
+        resp = self.delete()
+        assert resp.status in (204, 404), resp

@@ -141,6 +141,21 @@ class RawS3:
             )
         return http.client.HTTPConnection(self.endpoint.host, self.endpoint.port, timeout=timeout)
 
+    def _with_host(self, headers: Mapping[str, str] | None) -> dict[str, str]:
+        hdrs = dict(headers or {})
+        if not any(k.lower() == "host" for k in hdrs):
+            hdrs["Host"] = self.endpoint.netloc
+        return hdrs
+
+    @staticmethod
+    def _write_head(conn: http.client.HTTPConnection, method: str, target: str, hdrs: Mapping[str, str]) -> None:
+        """The request line and headers exactly as given (no Host or
+        Accept-Encoding of http.client's)."""
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        for k, v in hdrs.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+
     def send(
         self,
         method: str,
@@ -155,17 +170,12 @@ class RawS3:
         conn = self.connection(timeout)
         try:
             target = path + (f"?{query}" if query else "")
-            conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-            hdrs = dict(headers or {})
-            if not any(k.lower() == "host" for k in hdrs):
-                hdrs["Host"] = self.endpoint.netloc
+            hdrs = self._with_host(headers)
             if isinstance(body, (bytes, bytearray)):
                 if method not in ("GET", "HEAD", "DELETE") or body:
                     if not any(k.lower() in ("content-length", "transfer-encoding") for k in hdrs):
                         hdrs["Content-Length"] = str(len(body))
-            for k, v in hdrs.items():
-                conn.putheader(k, v)
-            conn.endheaders()
+            self._write_head(conn, method, target, hdrs)
             if isinstance(body, (bytes, bytearray)):
                 if body:
                     conn.send(body)
@@ -180,6 +190,30 @@ class RawS3:
             resp = conn.getresponse()
             data = resp.read()
             return RawResponse(resp.status, resp.reason, resp.msg, data)
+        finally:
+            conn.close()
+
+    def fetch(self, path: str, *, timeout: float = 60.0, block: int = 64 * 1024) -> tuple[int, bytes, bool]:
+        """A signed GET of `path`, read to the end: (status, the bytes received,
+        whether the body arrived complete); keeps what arrived before a cut
+        connection."""
+        signed = self.sign("GET", path)
+        conn = self.connection(timeout)
+        try:
+            self._write_head(conn, "GET", path, self._with_host(signed.headers))
+            resp = conn.getresponse()
+            got = bytearray()
+            try:
+                while True:
+                    data = resp.read(block)
+                    if not data:
+                        break
+                    got += data
+                return resp.status, bytes(got), True
+            except http.client.IncompleteRead as e:
+                return resp.status, bytes(got + e.partial), False
+            except OSError:
+                return resp.status, bytes(got), False
         finally:
             conn.close()
 
