@@ -13,13 +13,12 @@ import subprocess
 
 import pytest
 
-from conftest import make_cli_env
-from harness import MiB, find_tool, list_all_keys, tree_hashes, write_random_file
+from harness import MiB, find_tool, list_all_keys, make_tree, run, tree_hashes, write_random_file
 
 
 @pytest.fixture
-def rclone_env(tmp_path, server):
-    env = make_cli_env(tmp_path / "home", server)
+def rclone_env(cli_env, tmp_path, server):
+    env = dict(cli_env)
     (tmp_path / "home" / "rclone.conf").write_text("")
     env.update(
         RCLONE_CONFIG=str(tmp_path / "home" / "rclone.conf"),
@@ -38,35 +37,24 @@ def rclone_env(tmp_path, server):
 
 
 def rclone(env, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
-    cmd = [find_tool("rclone"), *args, "--retries", "1", "--low-level-retries", "2"]
-    proc = subprocess.run(
-        cmd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    return run(
+        [find_tool("rclone"), *args, "--retries", "1", "--low-level-retries", "2"], env=env, check=check, timeout=timeout
     )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\n"
-            f"stderr:\n{proc.stderr[-3000:]}"
-        )
-    return proc
 
 
-def make_tree(root) -> dict[str, int]:
-    layout = {
-        "readme.txt": 1200,
-        "empty": 0,
-        "data/one.bin": 300 * 1024,
-        "data/multi.bin": 12 * MiB + 7,  # multipart (5 MiB parts)
-        "data/nested/deep/file.dat": 4321,
-        "names/with space & ümlaut.txt": 99,
-    }
-    for rel, size in layout.items():
-        write_random_file(root / rel, size)
-    return layout
+TREE = {
+    "readme.txt": 1200,
+    "empty": 0,
+    "data/one.bin": 300 * 1024,
+    "data/multi.bin": 12 * MiB + 7,  # multipart (5 MiB parts)
+    "data/nested/deep/file.dat": 4321,
+    "names/with space & ümlaut.txt": 99,
+}
 
 
 def test_copy_check_and_back(rclone_env, bucket, s3, tmp_path):
     src = tmp_path / "src"
-    layout = make_tree(src)
+    layout = make_tree(src, TREE)
     remote = f"cairn:{bucket}/rc"
     rclone(rclone_env, "copy", str(src), remote)
 
@@ -94,7 +82,7 @@ def test_copy_check_and_back(rclone_env, bucket, s3, tmp_path):
 
 def test_sync_delete_and_purge(rclone_env, bucket, s3, tmp_path):
     src = tmp_path / "src"
-    layout = make_tree(src)
+    layout = make_tree(src, TREE)
     remote = f"cairn:{bucket}/sync"
     rclone(rclone_env, "sync", str(src), remote)
     (src / "readme.txt").unlink()

@@ -10,6 +10,7 @@ import s3fs
 
 from harness import (
     MiB,
+    make_tree,
     md5_hex,
     sha256_file,
     sha256_hex,
@@ -47,9 +48,7 @@ def test_put_get_ls_info_rm(fs, bucket, tmp_path, s3):
     fs.put(str(single), f"{bucket}/one/single.bin")
 
     tree = tmp_path / "tree"
-    layout = {"a.txt": 100, "sub/b.bin": 70000, "sub/deeper/c.dat": 1, "sub/empty": 0}
-    for rel, size in layout.items():
-        write_random_file(tree / rel, size)
+    layout = make_tree(tree, {"a.txt": 100, "sub/b.bin": 70000, "sub/deeper/c.dat": 1, "sub/empty": 0})
     fs.put(str(tree) + "/", f"{bucket}/tree/", recursive=True)
 
     listed = fs.ls(f"{bucket}/tree", detail=True)
