@@ -29,8 +29,10 @@ from harness import (
     MiB,
     RawS3,
     assert_client_error,
+    assert_no_object,
     checksum_b64,
     empty_and_delete_bucket,
+    error_code,
     http_status,
     list_all_keys,
     make_client,
@@ -41,6 +43,7 @@ from harness import (
     sha256_file,
     sha256_hex,
     strip_ns,
+    temp_bucket,
     unique_bucket_name,
     write_random_file,
 )
@@ -75,18 +78,14 @@ def client(variant, ep):
 
 @pytest.fixture
 def bkt(client):
-    name = unique_bucket_name()
-    client.create_bucket(Bucket=name)
-    yield name
-    empty_and_delete_bucket(client, name)
+    with temp_bucket(client) as name:
+        yield name
 
 
 @pytest.fixture
 def second_bucket(client):
-    name = unique_bucket_name("cairn-test-2nd")
-    client.create_bucket(Bucket=name)
-    yield name
-    empty_and_delete_bucket(client, name)
+    with temp_bucket(client, "cairn-test-2nd") as name:
+        yield name
 
 
 def put(client, bucket, key, data=None, **kw):
@@ -139,7 +138,7 @@ def test_bucket_lifecycle(client):
         try:
             client.create_bucket(Bucket=name)
         except ClientError as e:
-            assert http_status(e) == 409 and botocore_code(e) == "BucketAlreadyOwnedByYou"
+            assert http_status(e) == 409 and error_code(e) == "BucketAlreadyOwnedByYou"
         assert get_bytes(client, name, "keep/me.bin") == data
 
         client.delete_object(Bucket=name, Key="keep/me.bin")
@@ -162,10 +161,6 @@ def test_bucket_lifecycle(client):
     with pytest.raises(ClientError) as ei:
         client.put_object(Bucket=name, Key="x", Body=b"x")
     assert_client_error(ei, 404, "NoSuchBucket")
-
-
-def botocore_code(e: ClientError) -> str:
-    return e.response.get("Error", {}).get("Code", "")
 
 
 # ------------------------------------------------------------------ objects
@@ -209,9 +204,7 @@ def test_put_get_head_delete(client, bkt):
     with pytest.raises(ClientError) as ei:
         client.get_object(Bucket=bkt, Key="obj/one.bin")
     assert_client_error(ei, 404, "NoSuchKey")
-    with pytest.raises(ClientError) as ei:
-        client.head_object(Bucket=bkt, Key="obj/one.bin")
-    assert http_status(ei.value) == 404
+    assert_no_object(client, bkt, "obj/one.bin")
     # Deleting a missing key is not an error.
     assert http_status(client.delete_object(Bucket=bkt, Key="obj/one.bin")) == 204
     assert list_all_keys(client, bkt) == ["obj/empty"]
@@ -941,17 +934,13 @@ def test_presigned_url_expired(client, bkt, ep):
 def test_dvc_existence_probe(client, bkt):
     """dvc-s3/s3fs decide "file, directory or missing" like this."""
     key = "probe/missing-thing"
-    with pytest.raises(ClientError) as ei:
-        client.head_object(Bucket=bkt, Key=key)
-    assert http_status(ei.value) == 404
+    assert_no_object(client, bkt, key)
     r = client.list_objects_v2(Bucket=bkt, Prefix=key + "/", Delimiter="/", MaxKeys=1)
     assert r["KeyCount"] == 0
     assert "Contents" not in r and "CommonPrefixes" not in r
 
     put(client, bkt, "probe/dir/file", b"d")
-    with pytest.raises(ClientError) as ei:
-        client.head_object(Bucket=bkt, Key="probe/dir")
-    assert http_status(ei.value) == 404
+    assert_no_object(client, bkt, "probe/dir")
     r = client.list_objects_v2(Bucket=bkt, Prefix="probe/dir/", Delimiter="/", MaxKeys=1)
     assert r["KeyCount"] == 1
     assert [o["Key"] for o in r["Contents"]] == ["probe/dir/file"]

@@ -20,8 +20,10 @@ from harness import (
     FRAME_RAW,
     FRAME_ZSTD,
     Manifest,
+    Session,
     assert_client_error,
     assert_native_error,
+    assert_no_object,
     chunk_frame,
     dedupe_stats,
     keyed_manifest,
@@ -37,8 +39,6 @@ try:
 except ImportError:  # only the zstd-frame test needs it
     zstandard = None
 
-KiB = 1024
-
 STATS_FIELDS = (
     "chunks_received",
     "chunks_stored",
@@ -52,42 +52,6 @@ STATS_FIELDS = (
 
 
 # ---------------------------------------------------------------- helpers
-
-
-class Session:
-    """One dedupe session, deleted at the end of the test."""
-
-    def __init__(self, raw):
-        self.raw = raw
-        resp = native(raw, "POST", "/dedupe/sessions")
-        doc = native_json(resp, 201)
-        self.id = doc["session"]
-        self.doc = doc
-
-    def missing(self, digests: list[bytes]) -> list[bytes]:
-        resp = native(self.raw, "POST", f"/dedupe/sessions/{self.id}/missing", b"".join(digests))
-        assert resp.status == 200, resp
-        assert len(resp.body) % 32 == 0, resp
-        return [resp.body[i : i + 32] for i in range(0, len(resp.body), 32)]
-
-    def upload(self, frames: list[bytes], *, unsigned: bool = True):
-        return native(
-            self.raw,
-            "POST",
-            f"/dedupe/sessions/{self.id}/chunks",
-            b"".join(frames),
-            unsigned_payload=unsigned,
-        )
-
-    def upload_ok(self, frames: list[bytes]) -> dict:
-        return native_json(self.upload(frames))
-
-    def commit(self, bucket: str, entries: list[tuple[str, Manifest]]):
-        body = b"".join(keyed_manifest(k, m) for k, m in entries)
-        return native(self.raw, "POST", f"/dedupe/sessions/{self.id}/commit/{bucket}", body)
-
-    def delete(self):
-        return native(self.raw, "DELETE", f"/dedupe/sessions/{self.id}")
 
 
 @pytest.fixture
@@ -433,9 +397,7 @@ def test_commit_is_all_or_nothing(raw, s3, bucket, session):
     )
     assert_native_error(session.commit("no-such-bucket-cairn-test", [("a/ok", m_ok)]), 404, "NoSuchBucket")
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
-    with pytest.raises(botocore.exceptions.ClientError) as exc:
-        s3.head_object(Bucket=bucket, Key="a/ok")
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert_no_object(s3, bucket, "a/ok")
 
     native_json(session.commit(bucket, [("a/ok", m_ok)]))
     assert s3.get_object(Bucket=bucket, Key="a/ok")["Body"].read() == data

@@ -42,11 +42,13 @@ from harness import (
     Manifest,
     RawS3,
     chunk_frame,
+    json_body,
     keyed_manifest,
     make_client,
     native,
     native_json,
     parse_listing,
+    post_json,
 )
 
 PREFIX = "/api/v1"
@@ -241,13 +243,8 @@ def check_response(doc: dict, method: str, template: str, op: dict, resp, *, wan
 # ---------------------------------------------------------------- the world
 
 
-def jbody(doc) -> tuple[bytes, dict[str, str]]:
-    return json.dumps(doc).encode(), {"Content-Type": "application/json"}
-
-
 def send_json(raw: RawS3, method: str, path: str, doc, status: int = 200) -> dict:
-    body, headers = jbody(doc)
-    return native_json(native(raw, method, path, body, headers=headers), status)
+    return native_json(post_json(raw, path, doc, method), status)
 
 
 def bbody(data: bytes) -> tuple[bytes, dict[str, str]]:
@@ -348,10 +345,10 @@ OVERRIDES: dict[tuple[str, str], dict[str, str]] = {
 
 # Request bodies: (method, path) -> world -> (body, headers).
 BODIES = {
-    ("POST", "/api/v1/models"): lambda w: jbody({"name": w.model + "-b", "description": "from the sweep", "tags": {"suite": "openapi"}}),
-    ("POST", "/api/v1/models/{model}/versions"): lambda w: jbody(
+    ("POST", "/api/v1/models"): lambda w: json_body({"name": w.model + "-b", "description": "from the sweep", "tags": {"suite": "openapi"}}),
+    ("POST", "/api/v1/models/{model}/versions"): lambda w: json_body(
         {"files": [{"path": "model.bin", "sha256": hashlib.sha256(w.weights).hexdigest()}], "metrics": {"auc": 0.5}}),
-    ("PUT", ALIAS): lambda w: jbody({"version": 1, "reason": "sweep"}),
+    ("PUT", ALIAS): lambda w: json_body({"version": 1, "reason": "sweep"}),
     ("POST", "/api/v1/dedupe/sessions/{session}/missing"): lambda w: bbody(w.manifest.chunks[0][0] + hashlib.sha256(os.urandom(8)).digest()),
     ("POST", "/api/v1/dedupe/sessions/{session}/chunks"): lambda w: bbody(chunk_frame(os.urandom(3_000))),
     ("POST", "/api/v1/dedupe/sessions/{session}/commit/{bucket}"): lambda w: bbody(keyed_manifest("oa/committed.bin", w.manifest)),
@@ -519,10 +516,10 @@ def test_registry_specifics(raw, spec, world):
     m2 = m + "-created"
     body = {"files": [{"path": "model.bin", "sha256": hashlib.sha256(world.weights).hexdigest()}],
             "lineage": {"datasets": [{"sha256": train_sha, "path": "train.csv"}]}}
-    resp = call(raw, world, "POST", V, values={"model": m2}, body=jbody(body))
+    resp = call(raw, world, "POST", V, values={"model": m2}, body=json_body(body))
     check_response(spec, "POST", V, ops[("POST", V)], resp, want={404}, codes=("NoSuchModel",))
     for n in (1, 2):  # creates the model, then (it exists) adds a version
-        resp = call(raw, world, "POST", V, values={"model": m2}, body=jbody({**body, "create_model": True}))
+        resp = call(raw, world, "POST", V, values={"model": m2}, body=json_body({**body, "create_model": True}))
         created = check_response(spec, "POST", V, ops[("POST", V)], resp, want={201})
         assert (created["model"], created["version"]) == (m2, n), created
     model = native_json(native(raw, "GET", f"/models/{m2}"))
@@ -549,7 +546,7 @@ def test_registry_specifics(raw, spec, world):
                    {"version": 1, "protected": True, "reason": "release freeze"}):
         got = send_json(raw, "PUT", frozen, update)
         assert (got["version"], got["protected"]) == (1, update.get("protected", True)), (update, got)
-    resp = call(raw, world, "PUT", ALIAS, values={"alias": "frozen"}, body=jbody({"version": 2, "protected": True}))
+    resp = call(raw, world, "PUT", ALIAS, values={"alias": "frozen"}, body=json_body({"version": 2, "protected": True}))
     check_response(spec, "PUT", ALIAS, ops[("PUT", ALIAS)], resp, want={403}, codes=("AliasProtected",))
     assert send_json(raw, "PUT", frozen, {"version": 2, "force": True})["protected"] is True
     moves = native_json(native(raw, "GET", frozen + "/history"))["moves"]
@@ -663,22 +660,22 @@ def test_known_bad_requests_give_documented_errors(raw, spec, world):
     one_file = [{"path": "model.bin", "bucket": world.bucket, "key": "w/model.bin"}]
     other = Manifest.of(os.urandom(5_000))[0]  # chunks never uploaded
     cases = [
-        ("POST", "/api/v1/models", {}, None, jbody({"name": world.model}), 409, "Conflict"),
-        ("POST", "/api/v1/models", {}, None, jbody({"name": "Bad Name"}), 400, "InvalidModelName"),
+        ("POST", "/api/v1/models", {}, None, json_body({"name": world.model}), 409, "Conflict"),
+        ("POST", "/api/v1/models", {}, None, json_body({"name": "Bad Name"}), 400, "InvalidModelName"),
         ("POST", "/api/v1/models", {}, None, (b"{not json", {}), 400, "InvalidRequest"),
         ("GET", "/api/v1/models", {}, {"limit": "0"}, None, 400, "InvalidArgument"),
         ("GET", "/api/v1/models", {}, {"tag": "no-colon"}, None, 400, "InvalidArgument"),
         ("GET", "/api/v1/models/{model}", {"model": "Bad/Name"}, None, None, 400, "InvalidModelName"),
-        ("POST", V, {}, None, jbody({"files": one_file, "version": 1}), 409, "Conflict"),
-        ("POST", V, {}, None, jbody({"files": one_file, "version": 7}), 400, "InvalidRequest"),
-        ("POST", V, {}, None, jbody({"files": []}), 400, "InvalidArgument"),
-        ("POST", V, {}, None, jbody({"files": [{"path": "x", "bucket": world.bucket, "key": "nope"}]}), 404, "NoSuchKey"),
-        ("POST", V, {}, None, jbody({"files": one_file, "metadata": {"big": "x" * 300_000}}), 413, "MetadataTooLarge"),
-        ("POST", V, {}, None, jbody({"files": one_file, "lineage": {"parents": [{"model": world.model, "version": 9}]}}), 400, "InvalidRequest"),
+        ("POST", V, {}, None, json_body({"files": one_file, "version": 1}), 409, "Conflict"),
+        ("POST", V, {}, None, json_body({"files": one_file, "version": 7}), 400, "InvalidRequest"),
+        ("POST", V, {}, None, json_body({"files": []}), 400, "InvalidArgument"),
+        ("POST", V, {}, None, json_body({"files": [{"path": "x", "bucket": world.bucket, "key": "nope"}]}), 404, "NoSuchKey"),
+        ("POST", V, {}, None, json_body({"files": one_file, "metadata": {"big": "x" * 300_000}}), 413, "MetadataTooLarge"),
+        ("POST", V, {}, None, json_body({"files": one_file, "lineage": {"parents": [{"model": world.model, "version": 9}]}}), 400, "InvalidRequest"),
         ("GET", V, {}, {"limit": "1001"}, None, 400, "InvalidArgument"),
-        ("PUT", ALIAS, {"alias": "123"}, None, jbody({"version": 1}), 400, "InvalidAliasName"),
-        ("PUT", ALIAS, {"alias": "staging"}, None, jbody({"version": 99}), 404, "NoSuchVersion"),
-        ("PUT", ALIAS, {"alias": "staging"}, None, jbody({"reason": "no version"}), 400, "InvalidRequest"),
+        ("PUT", ALIAS, {"alias": "123"}, None, json_body({"version": 1}), 400, "InvalidAliasName"),
+        ("PUT", ALIAS, {"alias": "staging"}, None, json_body({"version": 99}), 404, "NoSuchVersion"),
+        ("PUT", ALIAS, {"alias": "staging"}, None, json_body({"reason": "no version"}), 400, "InvalidRequest"),
         ("GET", ALIAS + "/history", {}, {"at": "yesterday"}, None, 400, "InvalidArgument"),
         ("GET", "/api/v1/blobs/{algorithm}/{hex}", {"hex": "xyz"}, None, None, 400, "InvalidArgument"),
         ("GET", "/api/v1/blobs/{algorithm}/{hex}", {"algorithm": "crc32"}, None, None, 404, "NotFound"),
@@ -707,8 +704,8 @@ def test_known_bad_requests_give_documented_errors(raw, spec, world):
             assert err["error"]["missing"], err
 
     # A protected alias does not move or go without force.
-    native_json(call(raw, world, "PUT", ALIAS, values={"alias": "guarded"}, body=jbody({"version": 1, "protected": True})))
-    resp = call(raw, world, "PUT", ALIAS, values={"alias": "guarded"}, body=jbody({"version": 2}))
+    native_json(call(raw, world, "PUT", ALIAS, values={"alias": "guarded"}, body=json_body({"version": 1, "protected": True})))
+    resp = call(raw, world, "PUT", ALIAS, values={"alias": "guarded"}, body=json_body({"version": 2}))
     check_response(spec, "PUT", ALIAS, ops[("PUT", ALIAS)], resp, want={403}, codes=("AliasProtected",))
     resp = call(raw, world, "DELETE", ALIAS, values={"alias": "guarded"}, query={})
     check_response(spec, "DELETE", ALIAS, ops[("DELETE", ALIAS)], resp, want={403}, codes=("AliasProtected",))
@@ -771,11 +768,11 @@ def test_key_roles_are_refused_as_documented(server_factory, tmp_path, spec):
             check_response(spec, method, template, op, resp, want={403}, codes=("AccessDenied",))
     ops = {(m, p): op for m, p, op in operations(spec)}
     for body in ({"version": 1, "protected": True}, {"version": 1, "force": True}):
-        resp = call(writer, world, "PUT", ALIAS, values={"alias": "staging"}, body=jbody(body))
+        resp = call(writer, world, "PUT", ALIAS, values={"alias": "staging"}, body=json_body(body))
         check_response(spec, "PUT", ALIAS, ops[("PUT", ALIAS)], resp, want={403}, codes=("AccessDenied",))
     resp = call(writer, world, "DELETE", ALIAS, query={"force": "true"})
     check_response(spec, "DELETE", ALIAS, ops[("DELETE", ALIAS)], resp, want={403}, codes=("AccessDenied",))
-    resp = call(writer, world, "PUT", ALIAS, values={"alias": "staging"}, body=jbody({"version": 2, "reason": "writer"}))
+    resp = call(writer, world, "PUT", ALIAS, values={"alias": "staging"}, body=json_body({"version": 2, "reason": "writer"}))
     check_response(spec, "PUT", ALIAS, ops[("PUT", ALIAS)], resp, want={200})
     assert json.loads(resp.body)["updated_by"] == "oawriter0000001" != ACCESS_KEY
     for method, template in ADMIN_JOBS:

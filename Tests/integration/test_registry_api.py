@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -14,11 +13,7 @@ import uuid
 
 import pytest
 
-from harness import ACCESS_KEY, REGION, SECRET_KEY, assert_native_error, native, native_json
-
-
-def post_json(raw, path, doc, method="POST"):
-    return native(raw, method, path, json.dumps(doc).encode(), headers={"Content-Type": "application/json"})
+from harness import ACCESS_KEY, REGION, SECRET_KEY, assert_native_error, native, native_json, post_json
 
 
 @pytest.fixture
