@@ -22,42 +22,47 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import botocore
 import pytest
 
-from conftest import make_cli_env
 from harness import (
-    EXTERNAL_ENDPOINT,
+    KiB,
     MiB,
     Manifest,
     RawS3,
     assert_native_error,
+    assert_no_object,
+    cairn,
     cairn_binary,
+    cairn_env,
     chunk_frame,
     dedupe_stats,
-    empty_and_delete_bucket,
+    error_line,
     find_tool,
     free_port,
     keyed_manifest,
     list_all_keys,
     make_client,
+    md5_file,
     native,
     native_json,
+    needs_cli,
     parse_listing,
+    partial_files,
+    run,
+    s3_sha256,
     sha256_file,
     stats_delta,
+    temp_bucket,
     tree_hashes,
     unique_bucket_name,
 )
 
-pytestmark = pytest.mark.skipif(
-    bool(EXTERNAL_ENDPOINT) and not cairn_binary().exists(),
-    reason="the cairn binary (the CLI) is not built",
-)
+pytestmark = needs_cli
 
-KiB = 1024
 BIG_SIZE = int(os.environ.get("CAIRN_TEST_CLI_BIG_MIB", "300")) * MiB
 SERIES_SIZE = 64 * MiB
 SMALL_FILES = 1000
@@ -126,14 +131,6 @@ def rewrite_regions(path: Path, fraction: float, regions: int, seed: int) -> int
     return length * regions
 
 
-def md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(4 * MiB), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def regular_files(root: Path) -> dict[str, int]:
     """relative posix path -> size of every regular file (symlinks excluded)."""
     out = {}
@@ -197,25 +194,8 @@ def make_tree_v1(root: Path) -> Tree:
 # ---------------------------------------------------------------- running the CLI
 
 
-def cli_env_for(home: Path, endpoint) -> dict[str, str]:
-    env = make_cli_env(home, endpoint)
-    for k in [k for k in env if k.startswith("CAIRN_") and not k.startswith("CAIRN_TEST_") and k != "CAIRN_BIN"]:
-        del env[k]
-    env["CAIRN_CACHE_DIR"] = str(home / "default-cairn-cache")
-    return env
-
-
-def run_cli(env, *args, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
-    cmd = [str(cairn_binary()), *[str(a) for a in args]]
-    proc = subprocess.run(
-        cmd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\n"
-            f"stderr:\n{proc.stderr[-3000:]}"
-        )
-    return proc
+# The CLI runs of this file time out after 15 minutes (the other helpers' default is 10).
+run_cli = partial(cairn, timeout=900)
 
 
 def check_summary(summary: dict) -> dict:
@@ -259,39 +239,18 @@ def pull(env, endpoint, url, dst, *opts, timeout: float = 900) -> dict:
     )
 
 
-def error_line(proc: subprocess.CompletedProcess) -> str:
-    assert proc.returncode != 0, f"expected failure, got 0\nstdout:{proc.stdout}\nstderr:{proc.stderr}"
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
-    assert lines, f"no 'error: …' line on stderr:\n{proc.stderr[-2000:]}"
-    return lines[-1]
-
-
-def s3_sha256(s3, bucket: str, key: str) -> str:
-    h = hashlib.sha256()
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    for block in iter(lambda: body.read(4 * MiB), b""):
-        h.update(block)
-    return h.hexdigest()
-
-
-def partial_files(root: Path) -> list[str]:
-    return sorted(p.name for p in root.rglob("*") if p.name.endswith(".cairn-partial"))
-
-
 # ---------------------------------------------------------------- module fixtures
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, server):
-    return cli_env_for(tmp_path_factory.mktemp("cli-home"), server)
+    return cairn_env(tmp_path_factory.mktemp("cli-home"), server, set_endpoint=False)
 
 
 @pytest.fixture(scope="module")
 def cli_bucket(s3):
-    name = unique_bucket_name("cairn-cli")
-    s3.create_bucket(Bucket=name)
-    yield name
-    empty_and_delete_bucket(s3, name)
+    with temp_bucket(s3, "cairn-cli") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
@@ -465,12 +424,11 @@ def test_pull_objects_uploaded_by_awscli_and_boto3(env, server, raw, s3, bucket,
     src = tmp_path / "src"
     write_float_like(src / "multipart.f32", 20 * MiB, seed=41)  # awscli: 3 parts of 8 MiB
     small = os.urandom(3 * MiB + 17)
-    aws = [find_tool("aws"), "--endpoint-url", server.url]
-    proc = subprocess.run(
-        aws + ["s3", "cp", str(src / "multipart.f32"), f"s3://{bucket}/ext/multipart.f32", "--only-show-errors"],
-        env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    run(
+        [find_tool("aws"), "--endpoint-url", server.url, "s3", "cp", src / "multipart.f32",
+         f"s3://{bucket}/ext/multipart.f32", "--only-show-errors"],
+        env=env, timeout=300,
     )
-    assert proc.returncode == 0, proc.stderr
     assert s3.head_object(Bucket=bucket, Key="ext/multipart.f32")["ETag"].endswith('-3"')
     s3.put_object(Bucket=bucket, Key="ext/sub/boto3.bin", Body=small)
     s3.put_object(Bucket=bucket, Key="ext/sub/empty", Body=b"")
@@ -639,9 +597,7 @@ def test_tampered_chunk_and_missing_chunks_commit(raw, s3, bucket):
         assert err.get("missing") == [hashlib.sha256(data).hexdigest()], err
     finally:
         native(raw, "DELETE", f"/dedupe/sessions/{sid}")
-    with pytest.raises(botocore.exceptions.ClientError) as exc:
-        s3.head_object(Bucket=bucket, Key="tampered/obj")
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert_no_object(s3, bucket, "tampered/obj")
     assert list_all_keys(s3, bucket) == []
 
 

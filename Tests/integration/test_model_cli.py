@@ -31,94 +31,49 @@ import botocore
 import pytest
 import yaml
 
-from conftest import make_cli_env
 from harness import (
     ACCESS_KEY,
-    EXTERNAL_ENDPOINT,
+    KiB,
     MiB,
     RawS3,
     assert_client_error,
     assert_native_error,
+    assert_no_object,
+    cairn,
     cairn_binary,
+    cairn_env,
+    cairn_fails,
+    cairn_json,
     dedupe_stats,
-    empty_and_delete_bucket,
+    dvc_remote_key,
     find_tool,
     list_all_keys,
+    make_cli_env,
     make_client,
     native,
     native_json,
+    needs_cli,
+    partial_files,
+    post_json,
+    run,
     sha256_file,
     stats_delta,
+    temp_bucket,
     tree_hashes,
-    unique_bucket_name,
 )
 
-pytestmark = pytest.mark.skipif(
-    bool(EXTERNAL_ENDPOINT) and not cairn_binary().exists(),
-    reason="the cairn binary (the CLI) is not built",
-)
+pytestmark = needs_cli
 
-KiB = 1024
 DVC_PREFIX = "dvcstore"
 
 
 # ---------------------------------------------------------------- running the CLI
 
 
-def cli_env_for(home: Path, endpoint) -> dict[str, str]:
-    """A private HOME, the endpoint's credentials in AWS_*, CAIRN_ENDPOINT set."""
-    env = make_cli_env(home, endpoint)
-    for k in [k for k in env if k.startswith("CAIRN_") and not k.startswith("CAIRN_TEST_") and k != "CAIRN_BIN"]:
-        del env[k]
-    env["CAIRN_CACHE_DIR"] = str(home / "default-cairn-cache")
-    env["CAIRN_ENDPOINT"] = endpoint.url
-    return env
-
-
-def cairn(env, *args, cwd=None, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-    cmd = [str(cairn_binary()), *[str(a) for a in args]]
-    proc = subprocess.run(
-        cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\n"
-            f"stderr:\n{proc.stderr[-3000:]}"
-        )
-    return proc
-
-
-def cairn_json(env, *args, **kwargs):
-    proc = cairn(env, *args, "--json", **kwargs)
-    try:
-        return json.loads(proc.stdout)
-    except ValueError as e:
-        raise AssertionError(f"--json stdout is not JSON ({e}): {proc.stdout[-2000:]!r}")
-
-
-def cairn_fails(env, *args, code: str | None = None, **kwargs) -> str:
-    """The command fails the documented way: exit status 1 and one `error: …`
-    line on stderr (naming `code` when given); returns that line."""
-    proc = cairn(env, *args, check=False, **kwargs)
-    assert proc.returncode == 1, (
-        f"cairn {' '.join(map(str, args))}: exit {proc.returncode}, want 1\n"
-        f"stdout:{proc.stdout[-2000:]}\nstderr:{proc.stderr[-2000:]}"
-    )
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
-    assert len(lines) == 1, f"want one 'error: …' line on stderr, got:\n{proc.stderr[-2000:]}"
-    if code is not None:
-        assert code in lines[0], f"{code} not in {lines[0]!r}"
-    return lines[0]
-
-
 def cairn_rejects(env, *args, **kwargs) -> str:
     """A command refused before anything is sent (bad local input), reported the
     documented way like any other error: exit status 1, one `error: …` line; returns it."""
     return cairn_fails(env, *args, **kwargs)
-
-
-def partial_files(root: Path) -> list[str]:
-    return sorted(str(p) for p in root.rglob("*") if ".cairn-partial" in p.name) if root.exists() else []
 
 
 def now_iso() -> str:
@@ -130,10 +85,6 @@ def unique_model(prefix: str) -> str:
 
 
 # ---------------------------------------------------------------- registry via the API
-
-
-def post_json(raw, path, doc, method="POST"):
-    return native(raw, method, path, json.dumps(doc).encode(), headers={"Content-Type": "application/json"})
 
 
 def get_model(raw, name: str) -> dict | None:
@@ -310,11 +261,6 @@ def dir_md5(lock: dict, stage: str, path: str) -> str:
     raise AssertionError(f"no dep {path} in stage {stage}: {lock}")
 
 
-def remote_key(md5: str) -> str:
-    """Where DVC 3 puts an object (md5 with `.dir` for directory listings)."""
-    return f"{DVC_PREFIX}/files/md5/{md5[:2]}/{md5[2:]}"
-
-
 @dataclass
 class DvcVersion:
     number: int
@@ -339,15 +285,13 @@ class DvcModels:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, server):
-    return cli_env_for(tmp_path_factory.mktemp("model-cli-home"), server)
+    return cairn_env(tmp_path_factory.mktemp("model-cli-home"), server)
 
 
 @pytest.fixture(scope="module")
 def dvc_bucket(s3):
-    name = unique_bucket_name("cairn-dvc-model")
-    s3.create_bucket(Bucket=name)
-    yield name
-    empty_and_delete_bucket(s3, name)
+    with temp_bucket(s3, "cairn-dvc-model") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
@@ -362,16 +306,7 @@ def dvc_models(tmp_path_factory, server, raw, env, dvc_bucket) -> DvcModels:
     repo.mkdir()
 
     def sh(*args, timeout=600):
-        proc = subprocess.run(
-            [str(a) for a in args], cwd=repo, env=denv, capture_output=True, text=True,
-            timeout=timeout, stdin=subprocess.DEVNULL,
-        )
-        if proc.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(map(str, args))} exited {proc.returncode}\n"
-                f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
-            )
-        return proc.stdout
+        return run(args, repo, denv, timeout=timeout).stdout
 
     sh("git", "init", "-q")
     sh("git", "config", "user.email", "test@example.invalid")
@@ -523,7 +458,7 @@ def _check_dataset_entry(entry: dict, s3, bucket: str, md5: str, is_dir: bool) -
     assert entry["present"] is True, entry
     blob = entry["blob"]
     assert blob["md5"] == md5, entry
-    key = remote_key(md5 + (".dir" if is_dir else ""))
+    key = dvc_remote_key(DVC_PREFIX, md5 + (".dir" if is_dir else ""))
     locations = {(loc["bucket"], loc["key"]) for loc in entry["locations"]}
     assert (bucket, key) in locations, (key, entry)
     for b, k in locations:
@@ -761,7 +696,7 @@ def test_key_roles(server_factory, tmp_path):
     srv = server_factory.start("roles", keys_file=keys, access_key=ROLE_KEYS["admin"][0],
                                secret_key=ROLE_KEYS["admin"][1])
     ep = srv.endpoint()
-    envs = {role: cli_env_for(tmp_path / f"home-{role}", ep.with_keys(*k)) for role, k in ROLE_KEYS.items()}
+    envs = {role: cairn_env(tmp_path / f"home-{role}", ep.with_keys(*k)) for role, k in ROLE_KEYS.items()}
     raw = RawS3(ep)  # admin
     src = tmp_path / "src"
     hashes = make_model_dir(src, seed=6001, weights=1 * MiB, extra=256 * KiB)
@@ -802,9 +737,7 @@ def test_key_roles(server_factory, tmp_path):
         s3_read.delete_object(Bucket="roles-bucket", Key="existing")
     assert_client_error(exc, 403, "AccessDenied")
     assert sorted(list_all_keys(s3_admin, "roles-bucket")) == ["existing"]
-    with pytest.raises(botocore.exceptions.ClientError) as exc:
-        s3_admin.head_object(Bucket="roles-bucket", Key="sneaky")
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert_no_object(s3_admin, "roles-bucket", "sneaky")
 
     # --- write key: registers, moves unprotected aliases; no protection, no force
     change_region(src / "weights.bin", 1000, 100, seed=6002)
