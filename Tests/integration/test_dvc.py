@@ -7,53 +7,28 @@ core.site_cache_dir point there; analytics and update checks are off.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import make_cli_env
-from harness import MiB, find_tool, list_all_keys, tree_hashes, write_random_file
+from harness import (
+    MiB,
+    dvc_data_hashes,
+    dvc_init,
+    dvc_remote_key,
+    find_tool,
+    list_all_keys,
+    make_cli_env,
+    md5_file,
+    run,
+    s3_sha256,
+    write_random_file,
+)
 
 PREFIX = "dvcstore"
-
-
-def run(cmd, cwd, env, timeout=900) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-    if proc.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(map(str, cmd))} exited {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\n"
-            f"stderr:\n{proc.stderr[-4000:]}"
-        )
-    return proc
-
-
-def data_hashes(data_dir: Path) -> dict[str, str]:
-    """Hashes of the tracked data only (not the .dvc / .gitignore files beside it)."""
-    return {
-        k: v
-        for k, v in tree_hashes(data_dir).items()
-        if not k.endswith(".dvc") and not k.endswith(".gitignore")
-    }
-
-
-def md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(4 * MiB), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def remote_key(md5: str) -> str:
-    """Where DVC 3 stores an object in the remote (files/md5/xx/rest)."""
-    return f"{PREFIX}/files/md5/{md5[:2]}/{md5[2:]}"
 
 
 def out_md5(dvc_file: Path) -> str:
@@ -71,23 +46,11 @@ def test_dvc_push_pull_gc(tmp_path, server, bucket, s3):
     dvc = find_tool("dvc")
     env = make_cli_env(tmp_path / "home", server)
     repo = tmp_path / "repo"
-    repo.mkdir()
 
     def sh(*args, timeout=900):
-        return run([*args], repo, env, timeout)
+        return run(args, repo, env, timeout=timeout)
 
-    sh("git", "init", "-q")
-    sh("git", "config", "user.email", "test@example.invalid")
-    sh("git", "config", "user.name", "Cairn Test")
-    sh(dvc, "init", "-q")
-    sh(dvc, "config", "core.analytics", "false")
-    sh(dvc, "config", "core.autostage", "false")
-    sh(dvc, "config", "core.check_update", "false")
-    sh(dvc, "config", "core.site_cache_dir", str(tmp_path / "home" / "dvc-site-cache"))
-    sh(dvc, "remote", "add", "-d", "store", f"s3://{bucket}/{PREFIX}")
-    sh(dvc, "remote", "modify", "store", "endpointurl", server.url)
-    sh(dvc, "remote", "modify", "--local", "store", "access_key_id", server.access_key)
-    sh(dvc, "remote", "modify", "--local", "store", "secret_access_key", server.secret_key)
+    dvc_init(repo, env, dvc, server, f"s3://{bucket}/{PREFIX}", tmp_path / "home" / "dvc-site-cache", timeout=900)
 
     data = repo / "data"
     big = data / "big.bin"
@@ -103,30 +66,26 @@ def test_dvc_push_pull_gc(tmp_path, server, bucket, s3):
     sh(dvc, "add", "data/big.bin", "data/small")
     sh(dvc, "push")
 
-    before = data_hashes(data)
+    before = dvc_data_hashes(data)
     big_md5 = md5_file(big)
     small_md5s = {p.relative_to(small).as_posix(): md5_file(p) for p in small.rglob("*") if p.is_file()}
     dir_md5 = out_md5(repo / "data" / "small.dvc")
     assert dir_md5.endswith(".dir")
     assert out_md5(repo / "data" / "big.bin.dvc") == big_md5
 
-    expected = {remote_key(big_md5), remote_key(dir_md5)} | {remote_key(m) for m in small_md5s.values()}
+    expected = {dvc_remote_key(PREFIX, m) for m in [big_md5, dir_md5, *small_md5s.values()]}
     remote = set(list_all_keys(s3, bucket, PREFIX + "/"))
     assert remote == expected
 
     # The big object on the remote is byte-identical (streamed, hashed).
-    body = s3.get_object(Bucket=bucket, Key=remote_key(big_md5))["Body"]
-    h = hashlib.sha256()
-    for chunk in iter(lambda: body.read(4 * MiB), b""):
-        h.update(chunk)
-    assert h.hexdigest() == before["big.bin"]
+    assert s3_sha256(s3, bucket, dvc_remote_key(PREFIX, big_md5)) == before["big.bin"]
 
     # Lose the cache and the workspace copies; pull them back.
     shutil.rmtree(repo / ".dvc" / "cache")
     big.unlink()
     shutil.rmtree(small)
     sh(dvc, "pull")
-    assert data_hashes(data) == before
+    assert dvc_data_hashes(data) == before
 
     status = json.loads(sh(dvc, "status", "-c", "--json").stdout or "{}")
     assert status == {}, status
@@ -141,7 +100,7 @@ def test_dvc_push_pull_gc(tmp_path, server, bucket, s3):
     new_dir_md5 = out_md5(repo / "data" / "small.dvc")
     assert new_dir_md5 != dir_md5
     remote = set(list_all_keys(s3, bucket, PREFIX + "/"))
-    assert {remote_key(old_md5), remote_key(dir_md5), remote_key(new_md5), remote_key(new_dir_md5)} <= remote
+    assert {dvc_remote_key(PREFIX, m) for m in (old_md5, dir_md5, new_md5, new_dir_md5)} <= remote
 
     status = json.loads(sh(dvc, "status", "-c", "--json").stdout or "{}")
     assert status == {}, status
@@ -149,10 +108,10 @@ def test_dvc_push_pull_gc(tmp_path, server, bucket, s3):
     # Garbage-collect everything the workspace no longer uses, locally and remotely.
     sh(dvc, "gc", "-w", "-c", "-f")
     remote = set(list_all_keys(s3, bucket, PREFIX + "/"))
-    assert remote_key(old_md5) not in remote, "old file version survived dvc gc -c"
-    assert remote_key(dir_md5) not in remote, "old directory manifest survived dvc gc -c"
+    assert dvc_remote_key(PREFIX, old_md5) not in remote, "old file version survived dvc gc -c"
+    assert dvc_remote_key(PREFIX, dir_md5) not in remote, "old directory manifest survived dvc gc -c"
     small_md5s[changed] = new_md5
-    want = {remote_key(big_md5), remote_key(new_dir_md5)} | {remote_key(m) for m in small_md5s.values()}
+    want = {dvc_remote_key(PREFIX, m) for m in [big_md5, new_dir_md5, *small_md5s.values()]}
     assert remote == want
 
     # And the remote still serves a clean checkout.
@@ -160,7 +119,7 @@ def test_dvc_push_pull_gc(tmp_path, server, bucket, s3):
     big.unlink()
     shutil.rmtree(small)
     sh(dvc, "pull")
-    after = data_hashes(data)
+    after = dvc_data_hashes(data)
     assert after["big.bin"] == before["big.bin"]
     assert after[f"small/{changed}"] != before[f"small/{changed}"]
     assert {k: v for k, v in after.items() if k != f"small/{changed}"} == {

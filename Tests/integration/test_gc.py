@@ -39,43 +39,48 @@ import os
 import random
 import shutil
 import struct
-import subprocess
 import threading
 import time
 import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import botocore
 import pytest
 from boto3.s3.transfer import TransferConfig
 
-from conftest import make_cli_env
+import harness
 from harness import (
+    KiB,
     MiB,
     CairnServer,
     Manifest,
     RawS3,
+    Session,
     assert_client_error,
     assert_native_error,
-    cairn_binary,
-    chunk_frame,
+    cairn_env,
+    dvc_credentials,
+    dvc_data_hashes,
+    dvc_init,
     find_tool,
-    keyed_manifest,
     list_all_keys,
+    make_cli_env,
     make_client,
     native,
     native_json,
     parse_frames,
     parse_listing,
+    post_json,
+    run,
+    s3_sha256_size,
     sha256_hex,
-    tree_hashes,
 )
 
 pytestmark = pytest.mark.needs_process
 
-KiB = 1024
 CHUNK_MAX = 256 * KiB  # the store's default chunker maximum (storage-layout.md)
 CHUNK_MIN = 16 * KiB
 RECORD_HEADER = 48
@@ -162,71 +167,14 @@ def read_pack(path: Path) -> list[PackRecord]:
 # ---------------------------------------------------------------- the cairn CLI
 
 
-def cli_env(home: Path, endpoint) -> dict[str, str]:
-    env = make_cli_env(home, endpoint)
-    for k in [k for k in env if k.startswith("CAIRN_") and not k.startswith("CAIRN_TEST_") and k != "CAIRN_BIN"]:
-        del env[k]
-    env["CAIRN_CACHE_DIR"] = str(home / "cairn-cache")
-    env["CAIRN_ENDPOINT"] = endpoint.url
-    return env
-
-
-def cairn(env, *args, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(cairn_binary()), *[str(a) for a in args]],
-        env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-    )
-
-
-def cairn_json(env, *args, status: int = 0, **kwargs) -> dict:
-    proc = cairn(env, *args, "--json", **kwargs)
-    assert proc.returncode == status, (
-        f"cairn {' '.join(map(str, args))}: exit {proc.returncode}, want {status}\n"
-        f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
-    )
-    try:
-        return json.loads(proc.stdout)
-    except ValueError as e:
-        raise AssertionError(f"--json output is not JSON ({e}): {proc.stdout[-2000:]!r}")
-
-
-def cairn_fails(env, *args, code: str) -> str:
-    proc = cairn(env, *args)
-    assert proc.returncode == 1, f"cairn {args}: exit {proc.returncode}, want 1\n{proc.stdout}\n{proc.stderr}"
-    assert code in proc.stderr, f"{code} not in stderr: {proc.stderr[-2000:]}"
-    return proc.stderr
+# The CLI runs of this file time out after 5 minutes and are checked by the callers (cairn), by exit
+# status (cairn_json) or by exit status 1 and the error code anywhere on stderr (cairn_fails).
+cairn = partial(harness.cairn, check=False, timeout=300)
+cairn_json = partial(harness.cairn_json, timeout=300)
+cairn_fails = partial(harness.cairn_fails, one_error_line=False, timeout=300)
 
 
 # ---------------------------------------------------------------- native API helpers
-
-
-class Session:
-    """One dedupe session (native-api.md)."""
-
-    def __init__(self, raw: RawS3):
-        self.raw = raw
-        self.id = native_json(native(raw, "POST", "/dedupe/sessions"), 201)["session"]
-
-    def missing(self, digests: list[bytes]) -> list[bytes]:
-        resp = native(self.raw, "POST", f"/dedupe/sessions/{self.id}/missing", b"".join(digests))
-        assert resp.status == 200, resp
-        return [resp.body[i : i + 32] for i in range(0, len(resp.body), 32)]
-
-    def upload(self, chunks: list[bytes]) -> None:
-        for i in range(0, len(chunks), 8):
-            resp = native(
-                self.raw, "POST", f"/dedupe/sessions/{self.id}/chunks",
-                b"".join(chunk_frame(c) for c in chunks[i : i + 8]), unsigned_payload=True,
-            )
-            doc = native_json(resp)
-            assert doc["received"] == len(chunks[i : i + 8]), doc
-
-    def commit(self, bucket: str, key: str, manifest: Manifest):
-        return native(self.raw, "POST", f"/dedupe/sessions/{self.id}/commit/{bucket}", keyed_manifest(key, manifest))
-
-    def delete(self) -> None:
-        resp = native(self.raw, "DELETE", f"/dedupe/sessions/{self.id}")
-        assert resp.status in (204, 404), resp
 
 
 def server_manifest(raw: RawS3, bucket: str, key: str) -> Manifest:
@@ -250,10 +198,6 @@ def split_chunks(data: bytes, manifest: Manifest) -> dict[bytes, bytes]:
     return out
 
 
-def post_json(raw: RawS3, path: str, doc: dict):
-    return native(raw, "POST", path, json.dumps(doc).encode(), headers={"Content-Type": "application/json"})
-
-
 def create_model(raw: RawS3, name: str) -> None:
     native_json(post_json(raw, "/models", {"name": name}), 201)
 
@@ -264,11 +208,6 @@ def register_version(raw: RawS3, name: str, files: list[dict], **extra) -> dict:
 
 def version_file(raw: RawS3, name: str, version: int, path: str):
     return native(raw, "GET", f"/models/{name}/versions/{version}/files/{urllib.parse.quote(path)}")
-
-
-def s3_sha(client, bucket: str, key: str) -> tuple[str, int]:
-    body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return sha256_hex(body), len(body)
 
 
 def count_503s(client) -> list[str]:
@@ -283,39 +222,10 @@ def count_503s(client) -> list[str]:
     return seen
 
 
-def fetch(raw: RawS3, path: str) -> tuple[int, bytes, bool]:
-    """GET with a signed request; returns (status, bytes received, complete?) and
-    keeps what arrived before a cut connection."""
-    signed = raw.sign("GET", path)
-    conn = raw.connection(60)
-    try:
-        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
-        headers = dict(signed.headers)
-        headers.setdefault("Host", raw.endpoint.netloc)
-        for k, v in headers.items():
-            conn.putheader(k, v)
-        conn.endheaders()
-        resp = conn.getresponse()
-        got = bytearray()
-        try:
-            while True:
-                block = resp.read(64 * KiB)
-                if not block:
-                    break
-                got += block
-            return resp.status, bytes(got), True
-        except http.client.IncompleteRead as e:
-            return resp.status, bytes(got + e.partial), False
-        except OSError:
-            return resp.status, bytes(got), False
-    finally:
-        conn.close()
-
-
 def assert_read_fails_without_wrong_bytes(raw: RawS3, path: str, original: bytes) -> str:
     """A read of content with a corrupt chunk fails (500 InternalError before
     any byte, or a cut connection) and never hands out a wrong byte."""
-    status_code, got, complete = fetch(raw, path)
+    status_code, got, complete = raw.fetch(path)
     if status_code == 500:
         assert complete and b"InternalError" in got, (status_code, got[:500])
         return "500 InternalError"
@@ -405,7 +315,7 @@ def _writer(srv, ledger: Ledger, bucket: str, stop: threading.Event, errors: lis
     s3 = make_client(ep, retries=10)
     ledger.slowdowns = count_503s(s3)
     raw = RawS3(ep)
-    env = cli_env(tmp / "cli-home", ep)
+    env = cairn_env(tmp / "cli-home", ep)
     json_model, cli_model = "gcloop/json", "gcloop/cli"
     create_model(raw, json_model)
     mpu = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, max_concurrency=2)
@@ -488,7 +398,7 @@ def _writer(srv, ledger: Ledger, bucket: str, stop: threading.Event, errors: lis
                 ledger.live[key] = cid
             elif op == "read":
                 key = rng.choice(sorted(ledger.live))
-                got = s3_sha(s3, bucket, key)
+                got = s3_sha256_size(s3, bucket, key)
                 cid = ledger.live[key]
                 assert got == (ledger.sha(cid), cid[1]), f"read of {key} during GC returned other content"
             ledger.ops[op] += 1
@@ -530,7 +440,7 @@ def _verify_ledger(srv, ledger: Ledger, bucket: str) -> None:
     bad = []
     for key, cid in sorted(ledger.live.items()):
         try:
-            got = s3_sha(s3, bucket, key)
+            got = s3_sha256_size(s3, bucket, key)
         except botocore.exceptions.ClientError as e:
             bad.append(f"{key}: {e}")
             continue
@@ -617,7 +527,7 @@ def _commit_until_done(sess: Session, bucket: str, key: str, manifest: Manifest,
     again to go on). Returns the number of failed commits."""
     failures = 0
     for _ in range(6):
-        resp = sess.commit(bucket, key, manifest)
+        resp = sess.commit(bucket, [(key, manifest)])
         if resp.status == 200:
             doc = native_json(resp)
             assert [o["key"] for o in doc["objects"]] == [key], doc
@@ -631,7 +541,7 @@ def _commit_until_done(sess: Session, bucket: str, key: str, manifest: Manifest,
         except AssertionError:
             unclean.append(f"commit of {key}: {resp!r}")
             missing = list(chunks)
-        sess.upload([chunks[d] for d in missing])
+        sess.upload_chunks([chunks[d] for d in missing])
     raise AssertionError(f"commit of {key} still failing after {failures} attempts")
 
 
@@ -654,11 +564,11 @@ def test_session_pins_survive_gc_until_commit(server_factory):
     report = run_gc(raw, compact_below="0.99")
     assert report["candidate_blobs"] == 1 and report["freed_blobs"] == 1, report
     assert report["candidate_chunks"] == 0 and report["freed_chunks"] == 0, report
-    resp = sess.commit(bucket, "x-again", mx)
+    resp = sess.commit(bucket, [("x-again", mx)])
     doc = native_json(resp)
     assert doc["objects"][0]["sha256"] == sha256_hex(x), doc
-    assert s3_sha(s3, bucket, "x-again") == (sha256_hex(x), len(x))
-    sess.delete()
+    assert s3_sha256_size(s3, bucket, "x-again") == (sha256_hex(x), len(x))
+    sess.close()
 
     # The control: without the missing query nothing pins Y's chunks, and they go.
     y = os.urandom(1 * MiB + 999)
@@ -669,17 +579,17 @@ def test_session_pins_survive_gc_until_commit(server_factory):
     report = run_gc(raw)
     assert report["freed_blobs"] == 1 and report["freed_chunks"] == len(distinct), report
     sess2 = Session(raw)
-    err = assert_native_error(sess2.commit(bucket, "y-again", my), 409, "MissingChunks")
+    err = assert_native_error(sess2.commit(bucket, [("y-again", my)]), 409, "MissingChunks")
     assert sorted(err["missing"]) == sorted(d.hex() for d in distinct), err
     assert _commit_until_done(sess2, bucket, "y-again", my, split_chunks(y, my), unclean) == 1
     assert not unclean, unclean
-    assert s3_sha(s3, bucket, "y-again") == (sha256_hex(y), len(y))
-    sess2.delete()
+    assert s3_sha256_size(s3, bucket, "y-again") == (sha256_hex(y), len(y))
+    sess2.close()
 
     # With the sessions gone, a collection keeps both objects (they are roots now).
     run_gc(raw, compact_below="0.99")
-    assert s3_sha(s3, bucket, "x-again") == (sha256_hex(x), len(x))
-    assert s3_sha(s3, bucket, "y-again") == (sha256_hex(y), len(y))
+    assert s3_sha256_size(s3, bucket, "x-again") == (sha256_hex(x), len(x))
+    assert s3_sha256_size(s3, bucket, "y-again") == (sha256_hex(y), len(y))
     assert_consistent(run_fsck(raw))
 
 
@@ -720,7 +630,7 @@ def test_dedupe_commits_racing_gc(server_factory):
             gc.start()
             time.sleep(rng.choice([0, 0, 0.001, 0.002, 0.004, 0.008, 0.02, 0.05]))
             missing = sess.missing([d for d, _ in manifest.chunks])
-            sess.upload([chunks[d] for d in dict.fromkeys(missing)])
+            sess.upload_chunks([chunks[d] for d in dict.fromkeys(missing)])
             failures = _commit_until_done(sess, bucket, target, manifest, chunks, unclean)
             present = len(manifest.chunks) - len(missing)
             outcomes["asked: " + ("all present" if not missing else "all missing" if not present else "some missing")] += 1
@@ -736,9 +646,9 @@ def test_dedupe_commits_racing_gc(server_factory):
         assert not gc.is_alive()
         assert gc_result and gc_result[0].status == 200, gc_result
         revived += json.loads(gc_result[0].body)["revived"]
-        assert s3_sha(s3, bucket, target) == (sha256_hex(data), len(data)), target
+        assert s3_sha256_size(s3, bucket, target) == (sha256_hex(data), len(data)), target
         committed[target] = sha256_hex(data)
-        sess.delete()
+        sess.close()
     print(f"outcomes: {dict(outcomes)}; candidates revived by the collections: {revived}; unclean failures: {len(unclean)}")
     # native-api.md: "A commit ... that names chunks the store lacks answers 409 with code MissingChunks".
     assert not unclean, f"{len(unclean)} commits failed otherwise than with 409 MissingChunks:\n" + "\n".join(unclean[:3])
@@ -748,7 +658,7 @@ def test_dedupe_commits_racing_gc(server_factory):
     run_gc(raw, compact_below="0.9")
     assert_consistent(run_fsck(raw))
     for key, sha in committed.items():
-        assert s3_sha(s3, bucket, key)[0] == sha, key
+        assert s3_sha256_size(s3, bucket, key)[0] == sha, key
 
 
 @pytest.mark.timeout(300)
@@ -783,12 +693,12 @@ def test_s3_puts_of_deleted_content_racing_gc(server_factory):
             t.join(120)
         assert not errors, errors
         for j in range(3):
-            assert s3_sha(s3, bucket, f"copy/{i}/{j}")[0] == written[f"copy/{i}/{j}"]
+            assert s3_sha256_size(s3, bucket, f"copy/{i}/{j}")[0] == written[f"copy/{i}/{j}"]
     print(f"503 SlowDown answers retried by boto3: {len(slowdowns)}")
     run_gc(raw, compact_below="0.9")
     assert_consistent(run_fsck(raw))
     for key, sha in written.items():
-        assert s3_sha(s3, bucket, key)[0] == sha, key
+        assert s3_sha256_size(s3, bucket, key)[0] == sha, key
 
 
 # ---------------------------------------------------------------- 3. kill -9 at each phase
@@ -835,7 +745,7 @@ def test_kill9_at_gc_phase(server_factory, tmp_path, phase):
     srv.extra_env = {}
 
     # On the stopped store: consistent, and the collection got as far as the phase says.
-    env = cli_env(tmp_path / "home", srv.endpoint())
+    env = cairn_env(tmp_path / "home", srv.endpoint())
     offline = cairn_json(env, "fsck", "--data", data_dir)
     assert_consistent(offline, "cairn fsck --data")
     packs_now = pack_files(data_dir)
@@ -858,7 +768,7 @@ def test_kill9_at_gc_phase(server_factory, tmp_path, phase):
 
     srv.start()
     for k, v in keep.items():
-        assert s3_sha(s3, bucket, k) == (sha256_hex(v), len(v)), k
+        assert s3_sha256_size(s3, bucket, k) == (sha256_hex(v), len(v)), k
     assert_consistent(run_fsck(raw))
     if phase == "compact-switch":
         # The index already points at the copies: P2 is unreferenced, the next run deletes it.
@@ -874,43 +784,11 @@ def test_kill9_at_gc_phase(server_factory, tmp_path, phase):
     on_disk = pack_bytes(data_dir)
     assert live <= on_disk <= 1.10 * live + 64 * KiB, (on_disk, live, pack_files(data_dir))
     for k, v in keep.items():
-        assert s3_sha(s3, bucket, k) == (sha256_hex(v), len(v)), k
+        assert s3_sha256_size(s3, bucket, k) == (sha256_hex(v), len(v)), k
     assert_consistent(run_fsck(raw))
 
 
 # ---------------------------------------------------------------- 4. DVC gc, then cairn gc
-
-
-def _sh(cmd, cwd, env, timeout=600) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
-    assert proc.returncode == 0, (
-        f"{' '.join(map(str, cmd))} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
-    )
-    return proc
-
-
-def _dvc_project(root: Path, env, dvc: str, ep, bucket: str, prefix: str, site_cache: Path) -> None:
-    root.mkdir(parents=True)
-    _sh(["git", "init", "-q"], root, env)
-    _sh(["git", "config", "user.email", "test@example.invalid"], root, env)
-    _sh(["git", "config", "user.name", "Cairn Test"], root, env)
-    _sh([dvc, "init", "-q"], root, env)
-    for k, v in (("core.analytics", "false"), ("core.autostage", "false"), ("core.check_update", "false"),
-                 ("core.site_cache_dir", str(site_cache))):
-        _sh([dvc, "config", k, v], root, env)
-    _sh([dvc, "remote", "add", "-d", "store", f"s3://{bucket}/{prefix}"], root, env)
-    _sh([dvc, "remote", "modify", "store", "endpointurl", ep.url], root, env)
-    _dvc_credentials(root, env, dvc, ep)
-
-
-def _dvc_credentials(root: Path, env, dvc: str, ep) -> None:
-    _sh([dvc, "remote", "modify", "--local", "store", "access_key_id", ep.access_key], root, env)
-    _sh([dvc, "remote", "modify", "--local", "store", "secret_access_key", ep.secret_key], root, env)
-
-
-def _data_hashes(d: Path) -> dict[str, str]:
-    return {k: v for k, v in tree_hashes(d).items() if not k.endswith((".dvc", ".gitignore"))}
 
 
 @pytest.mark.timeout(900)
@@ -922,8 +800,8 @@ def test_dvc_gc_then_cairn_gc(server_factory, tmp_path):
     env = make_cli_env(tmp_path / "home", ep)
     site = tmp_path / "home" / "dvc-site-cache"
     a, b = tmp_path / "project-a", tmp_path / "project-b"
-    _dvc_project(a, env, dvc, ep, bucket, "team-a", site)
-    _dvc_project(b, env, dvc, ep, bucket, "team-b", site)
+    dvc_init(a, env, dvc, ep, f"s3://{bucket}/team-a", site)
+    dvc_init(b, env, dvc, ep, f"s3://{bucket}/team-b", site)
 
     # A: v1 (6 MiB of weights + notes), pushed; then new weights (v2), pushed.
     v1_size = 6 * MiB
@@ -931,33 +809,33 @@ def test_dvc_gc_then_cairn_gc(server_factory, tmp_path):
     (a / "data").mkdir()
     (a / "data" / "weights.bin").write_bytes(rng.randbytes(v1_size))
     (a / "data" / "notes.txt").write_text("the notes stay the same\n" * 100)
-    _sh([dvc, "add", "data"], a, env)
-    _sh([dvc, "push"], a, env)
+    run([dvc, "add", "data"], a, env)
+    run([dvc, "push"], a, env)
     (a / "data" / "weights.bin").write_bytes(rng.randbytes(2 * MiB))
-    _sh([dvc, "add", "data"], a, env)
-    _sh([dvc, "push"], a, env)
-    a_v2 = _data_hashes(a / "data")
+    run([dvc, "add", "data"], a, env)
+    run([dvc, "push"], a, env)
+    a_v2 = dvc_data_hashes(a / "data")
     # B: its own data, committed so that a fresh clone can pull it.
     (b / "data").mkdir()
     (b / "data" / "b.bin").write_bytes(rng.randbytes(2 * MiB))
     (b / "data" / "b.csv").write_text("".join(f"{i},{rng.random()}\n" for i in range(2000)))
-    _sh([dvc, "add", "data"], b, env)
-    _sh([dvc, "push"], b, env)
-    _sh(["git", "add", "-A"], b, env)
-    _sh(["git", "commit", "-q", "-m", "data"], b, env)
-    b_data = _data_hashes(b / "data")
+    run([dvc, "add", "data"], b, env)
+    run([dvc, "push"], b, env)
+    run(["git", "add", "-A"], b, env)
+    run(["git", "commit", "-q", "-m", "data"], b, env)
+    b_data = dvc_data_hashes(b / "data")
     a_keys_before = set(list_all_keys(s3, bucket, "team-a/"))
     b_keys = set(list_all_keys(s3, bucket, "team-b/"))
 
     # dvc gc in A removes v1's objects from A's prefix of the remote, nothing of B's.
-    _sh([dvc, "gc", "-w", "-c", "-f"], a, env)
+    run([dvc, "gc", "-w", "-c", "-f"], a, env)
     a_keys_after = set(list_all_keys(s3, bucket, "team-a/"))
     removed = a_keys_before - a_keys_after
     assert removed and a_keys_after < a_keys_before, (a_keys_before, a_keys_after)
     assert set(list_all_keys(s3, bucket, "team-b/")) == b_keys
 
     before = pack_bytes(srv.data_dir)
-    cli = cli_env(tmp_path / "cairn-home", ep)
+    cli = cairn_env(tmp_path / "cairn-home", ep)
     report = cairn_json(cli, "gc", "--grace", "0s")
     after = pack_bytes(srv.data_dir)
     print(f"dvc gc removed {len(removed)} objects; cairn gc: {report}; pack bytes {before} -> {after}")
@@ -968,15 +846,15 @@ def test_dvc_gc_then_cairn_gc(server_factory, tmp_path):
 
     # B's data pulls byte-identical into a fresh clone; A's current data too.
     clone = tmp_path / "clone-b"
-    _sh(["git", "clone", "-q", str(b), str(clone)], tmp_path, env)
-    _dvc_credentials(clone, env, dvc, ep)
-    _sh([dvc, "pull"], clone, env)
-    assert _data_hashes(clone / "data") == b_data
+    run(["git", "clone", "-q", str(b), str(clone)], tmp_path, env)
+    dvc_credentials(clone, env, dvc, ep)
+    run([dvc, "pull"], clone, env)
+    assert dvc_data_hashes(clone / "data") == b_data
     shutil.rmtree(a / ".dvc" / "cache")
     shutil.rmtree(a / "data")
-    _sh([dvc, "pull"], a, env)
-    assert _data_hashes(a / "data") == a_v2
-    assert json.loads(_sh([dvc, "status", "-c", "--json"], a, env).stdout or "{}") == {}
+    run([dvc, "pull"], a, env)
+    assert dvc_data_hashes(a / "data") == a_v2
+    assert json.loads(run([dvc, "status", "-c", "--json"], a, env).stdout or "{}") == {}
     assert_consistent(run_fsck(raw))
 
 
@@ -1018,7 +896,7 @@ def test_scrub_quarantines_corrupt_chunk_and_reupload_heals(server_factory, tmp_
     tail = s3.get_object(Bucket=bucket, Key="victim.bin", Range=f"bytes={len(data) - 100_000}-")["Body"].read()
     assert tail == data[-100_000:]
 
-    env = cli_env(tmp_path / "home", srv.endpoint())
+    env = cairn_env(tmp_path / "home", srv.endpoint())
     report = cairn_json(env, "scrub", status=3)
     assert report["chunks_checked"] == len(records), report
     assert [(c["digest"], c["pack"], c["offset"]) for c in report["corrupt"]] == [(first.digest.hex(), pack_name, first.offset)], report
@@ -1036,7 +914,7 @@ def test_scrub_quarantines_corrupt_chunk_and_reupload_heals(server_factory, tmp_
 
     # Uploading the same bytes again (under another key) stores a good copy: everything heals.
     s3.put_object(Bucket=bucket, Key="healer.bin", Body=data)
-    assert s3_sha(s3, bucket, "victim.bin") == (sha256_hex(data), len(data))
+    assert s3_sha256_size(s3, bucket, "victim.bin") == (sha256_hex(data), len(data))
     resp = version_file(raw, model, 1, "w/victim.bin")
     assert resp.status == 200 and resp.body == data
     fsck = cairn_json(env, "fsck")
@@ -1044,7 +922,7 @@ def test_scrub_quarantines_corrupt_chunk_and_reupload_heals(server_factory, tmp_
     assert cairn_json(env, "scrub")["corrupt"] == []
     # The collector drops the corrupt record with the rest of the garbage; the data stays.
     run_gc(raw, compact_below="0.99")
-    assert s3_sha(s3, bucket, "victim.bin") == (sha256_hex(data), len(data))
+    assert s3_sha256_size(s3, bucket, "victim.bin") == (sha256_hex(data), len(data))
     assert_consistent(run_fsck(raw))
 
 
@@ -1068,7 +946,7 @@ def test_fsck_rebuilds_deleted_chunk_index(server_factory, tmp_path):
     register_version(raw, "fsck/model", [{"path": "m.bin", "bucket": bucket, "key": "obj/3"}])
     healthy = run_fsck(raw)
     assert_consistent(healthy)
-    env = cli_env(tmp_path / "home", srv.endpoint())
+    env = cairn_env(tmp_path / "home", srv.endpoint())
     # --data refuses a store a server has open (and changes nothing).
     for extra in ((), ("--rebuild-chunk-index",)):
         proc = cairn(env, "fsck", "--data", srv.data_dir, *extra)
@@ -1095,7 +973,7 @@ def test_fsck_rebuilds_deleted_chunk_index(server_factory, tmp_path):
 
     srv.start()
     for k, v in objects.items():
-        assert s3_sha(s3, bucket, k) == (sha256_hex(v), len(v)), k
+        assert s3_sha256_size(s3, bucket, k) == (sha256_hex(v), len(v)), k
     resp = version_file(raw, "fsck/model", 1, "m.bin")
     assert resp.status == 200 and resp.body == objects["obj/3"]
     assert_consistent(run_fsck(raw))
@@ -1119,7 +997,7 @@ def test_gc_aborts_old_uploads_and_expires_sessions(server_factory):
     assert part_chunks >= 4
     s1 = Session(raw)
     s1_chunks = [os.urandom(64 * KiB) for _ in range(4)]
-    s1.upload(s1_chunks)
+    s1.upload_chunks(s1_chunks)
     assert chunk_count() == part_chunks + 4
     time.sleep(3)
 
@@ -1127,7 +1005,7 @@ def test_gc_aborts_old_uploads_and_expires_sessions(server_factory):
     s2 = Session(raw)
     s2_data = os.urandom(3 * 48 * KiB)
     s2_manifest, s2_chunks = Manifest.of(s2_data, [48 * KiB, 96 * KiB])
-    s2.upload(s2_chunks)
+    s2.upload_chunks(s2_chunks)
     young = os.urandom(512 * KiB)
     young_up = s3.create_multipart_upload(Bucket=bucket, Key="young")["UploadId"]
     etag = s3.upload_part(Bucket=bucket, Key="young", UploadId=young_up, PartNumber=1, Body=young)["ETag"]
@@ -1136,7 +1014,7 @@ def test_gc_aborts_old_uploads_and_expires_sessions(server_factory):
 
     report = run_gc(raw, upload_max_age="1s")
     # The live session goes on at once (its TTL is 2 s).
-    doc = native_json(s2.commit(bucket, "from-s2", s2_manifest))
+    doc = native_json(s2.commit(bucket, [("from-s2", s2_manifest)]))
     assert doc["objects"][0]["sha256"] == sha256_hex(s2_data)
     print(report)
     assert report["aborted_uploads"] == 1 and report["expired_sessions"] == 1, report
@@ -1152,13 +1030,13 @@ def test_gc_aborts_old_uploads_and_expires_sessions(server_factory):
                         409, "MissingChunks")
     frames = parse_frames(native(raw, "POST", "/dedupe/chunks", b"".join(hashlib.sha256(c).digest() for c in s2_chunks)).body)
     assert [f.payload for f in frames] == s2_chunks
-    assert s3_sha(s3, bucket, "from-s2") == (sha256_hex(s2_data), len(s2_data))
+    assert s3_sha256_size(s3, bucket, "from-s2") == (sha256_hex(s2_data), len(s2_data))
 
     # The young upload survived and completes.
     assert [p["PartNumber"] for p in s3.list_parts(Bucket=bucket, Key="young", UploadId=young_up)["Parts"]] == [1]
     s3.complete_multipart_upload(Bucket=bucket, Key="young", UploadId=young_up,
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
-    assert s3_sha(s3, bucket, "young") == (sha256_hex(young), len(young))
+    assert s3_sha256_size(s3, bucket, "young") == (sha256_hex(young), len(young))
     assert_consistent(run_fsck(raw))
 
 
@@ -1191,7 +1069,7 @@ def test_admin_api_roles_dry_run_and_status(server_factory, tmp_path):
         for job in ("gc", "scrub", "fsck"):
             assert_native_error(admin(other, job, grace="0s"), 403, "AccessDenied")
         assert status(other)["status"] == "ok"
-        env = cli_env(tmp_path / f"home-{role}", ep.with_keys(*ROLE_KEYS[role]))
+        env = cairn_env(tmp_path / f"home-{role}", ep.with_keys(*ROLE_KEYS[role]))
         cairn_fails(env, "gc", "--grace", "0s", code="AccessDenied")
         cairn_fails(env, "scrub", code="AccessDenied")
         cairn_fails(env, "fsck", code="AccessDenied")
@@ -1214,7 +1092,7 @@ def test_admin_api_roles_dry_run_and_status(server_factory, tmp_path):
     assert last is not None and last["started_at"] == real["started_at"] and last["freed_chunks"] == real["freed_chunks"], last
     assert last["dry_run"] is False
     assert pack_bytes(srv.data_dir) <= len(keep) * 1.1 + 64 * KiB
-    assert s3_sha(s3, bucket, "keep") == (sha256_hex(keep), len(keep))
+    assert s3_sha256_size(s3, bucket, "keep") == (sha256_hex(keep), len(keep))
 
 
 @pytest.mark.timeout(300)
@@ -1360,5 +1238,5 @@ def test_grace_period_and_scheduled_collection(server_factory):
     else:
         raise AssertionError(f"no scheduled collection freed the deleted object within 20 s: {status(raw2)}")
     assert last["grace_seconds"] == 0 and last["dry_run"] is False, last
-    assert s3_sha(s3b, bucket, "keep") == (sha256_hex(keep), len(keep))
+    assert s3_sha256_size(s3b, bucket, "keep") == (sha256_hex(keep), len(keep))
     assert_consistent(run_fsck(raw2))
