@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 document of the API under /api/v1/ (GET /api/v1/openapi.json, written in
-Sources/CairnS3/OpenAPIDocument.swift) against the real server, so that it stays true:
+"""The OpenAPI 3.1 document of the API under /api/v1/ (GET /api/v1/openapi.json, the data file
+Sources/CairnAPI/openapi.json) against the real server, so that it stays true:
 
 - the served document is valid OpenAPI 3.1 and is the one in the source tree;
 - every documented operation is called on a small world built through the API (bucket, objects, a model
@@ -11,12 +11,11 @@ Sources/CairnS3/OpenAPIDocument.swift) against the real server, so that it stays
 - every path parameter replaced by an unknown value, anonymous requests, read-only keys and a list of
   known bad requests give documented error statuses, with codes the document names and bodies that
   validate against the Error schema;
-- every route the server's router answers (ROUTES, copied by hand from routeNative / routeRegistry /
-  routeAdmin) is documented, and the document has no operation the router lacks.
+- every route of the server's route table (as `cairn routes` prints it: one `METHOD TEMPLATE` a line) is
+  documented, and the document has no operation the route table lacks.
 
-Adding a route to NativeAPI.swift, RegistryAPI.swift or AdminAPI.swift: add it to ROUTES, document it, and
-give it parameter values (World.params / OVERRIDES, BODIES, QUERIES, MORE_QUERIES) so that the sweeps can
-call it.
+Adding a route: document it in openapi.json and give it parameter values (World.params / OVERRIDES,
+BODIES, QUERIES, MORE_QUERIES) so that the sweeps can call it.
 """
 
 from __future__ import annotations
@@ -41,65 +40,26 @@ from harness import (
     REPO_ROOT,
     Manifest,
     RawS3,
+    cairn_binary,
     chunk_frame,
     json_body,
     keyed_manifest,
     make_client,
     native,
     native_json,
+    needs_cli,
     parse_listing,
     post_json,
+    run,
 )
 
 PREFIX = "/api/v1"
 METHODS = ("get", "put", "post", "delete", "head", "patch", "options", "trace")
-SWIFT_SOURCE = REPO_ROOT / "Sources" / "CairnS3" / "OpenAPIDocument.swift"
-
-# Every (method, path template) the server's router answers: S3Service.route (openapi.json),
-# S3Service.routeNative, S3Service.routeRegistry and S3Service.routeAdmin. Keep in step with the Swift code.
-ROUTES = {
-    ("GET", "/api/v1/openapi.json"),
-    ("GET", "/api/v1/dedupe"),
-    ("GET", "/api/v1/dedupe/stats"),
-    ("POST", "/api/v1/dedupe/sessions"),
-    ("DELETE", "/api/v1/dedupe/sessions/{session}"),
-    ("POST", "/api/v1/dedupe/sessions/{session}/missing"),
-    ("POST", "/api/v1/dedupe/sessions/{session}/chunks"),
-    ("POST", "/api/v1/dedupe/sessions/{session}/commit/{bucket}"),
-    ("POST", "/api/v1/dedupe/sessions/{session}/blobs"),
-    ("GET", "/api/v1/dedupe/manifests/{bucket}"),
-    ("POST", "/api/v1/dedupe/chunks"),
-    ("GET", "/api/v1/blobs/{algorithm}/{hex}"),
-    ("HEAD", "/api/v1/blobs/{algorithm}/{hex}"),
-    ("POST", "/api/v1/models"),
-    ("GET", "/api/v1/models"),
-    ("GET", "/api/v1/models/{model}"),
-    ("POST", "/api/v1/models/{model}/versions"),
-    ("GET", "/api/v1/models/{model}/versions"),
-    ("GET", "/api/v1/models/{model}/versions/{version}"),
-    ("GET", "/api/v1/models/{model}/versions/{version}/lineage"),
-    ("GET", "/api/v1/models/{model}/versions/{version}/manifests"),
-    ("GET", "/api/v1/models/{model}/versions/{version}/files/{path}"),
-    ("HEAD", "/api/v1/models/{model}/versions/{version}/files/{path}"),
-    ("GET", "/api/v1/models/{model}/aliases"),
-    ("GET", "/api/v1/models/{model}/aliases/{alias}"),
-    ("PUT", "/api/v1/models/{model}/aliases/{alias}"),
-    ("DELETE", "/api/v1/models/{model}/aliases/{alias}"),
-    ("GET", "/api/v1/models/{model}/aliases/{alias}/history"),
-    ("GET", "/api/v1/models/{model}/aliases/{alias}/version"),
-    ("GET", "/api/v1/models/{model}/aliases/{alias}/lineage"),
-    ("GET", "/api/v1/models/{model}/aliases/{alias}/manifests"),
-    ("GET", "/api/v1/models/{model}/aliases/{alias}/files/{path}"),
-    ("HEAD", "/api/v1/models/{model}/aliases/{alias}/files/{path}"),
-    ("GET", "/api/v1/lineage/datasets/{digest}"),
-    ("GET", "/api/v1/admin/status"),
-    ("POST", "/api/v1/admin/gc"),
-    ("POST", "/api/v1/admin/scrub"),
-    ("POST", "/api/v1/admin/fsck"),
-}
+OPENAPI_FILE = REPO_ROOT / "Sources" / "CairnAPI" / "openapi.json"
+HTTP_METHODS = {m.upper() for m in METHODS}
 
 # Documented operations the sweep does not call, with the reason. Binary-bodied operations are called
-# with real frames and manifests (harness.py), so nothing needs skipping today; anything added here
+# with real frames and manifests (harness.native), so nothing needs skipping today; anything added here
 # must name a documented operation (checked).
 SKIP: dict[tuple[str, str], str] = {}
 
@@ -110,13 +70,25 @@ MULTI_SEGMENT = {"model", "path"}
 # ---------------------------------------------------------------- the document
 
 
-def swift_document() -> dict | None:
-    """The JSON literal of OpenAPIDocument.swift, if the source tree is here."""
-    if not SWIFT_SOURCE.exists():
-        return None
-    m = re.search(r'#"""\n(.*)\n"""#', SWIFT_SOURCE.read_text(), re.S)
-    assert m, f"no #\"\"\" raw string literal in {SWIFT_SOURCE}"
-    return json.loads(m.group(1))
+def source_document() -> dict:
+    """The OpenAPI document of the source tree (Sources/CairnAPI/openapi.json)."""
+    assert OPENAPI_FILE.is_file(), f"no OpenAPI document at {OPENAPI_FILE}"
+    return json.loads(OPENAPI_FILE.read_text())
+
+
+def route_table() -> set[tuple[str, str]]:
+    """The server's routes as `cairn routes` prints them: one `METHOD TEMPLATE` a line."""
+    proc = run([cairn_binary(), "routes"], timeout=60)
+    routes = set()
+    for n, line in enumerate(proc.stdout.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        assert len(parts) == 2 and parts[0] in HTTP_METHODS and parts[1].startswith("/"), (
+            f"`cairn routes` line {n} is not `METHOD /template`: {line!r}"
+        )
+        routes.add((parts[0], parts[1]))
+    return routes
 
 
 @pytest.fixture(scope="module")
@@ -408,20 +380,23 @@ def test_document_is_served_and_valid(raw, spec):
     validate_openapi(spec)
     for name, schema in spec["components"]["schemas"].items():
         Draft202012Validator.check_schema(_defs_refs(schema))
-    source = swift_document()
-    if source is not None:
-        assert spec == source, (
-            "the server serves another document than Sources/CairnS3/OpenAPIDocument.swift: rebuild the server "
-            "(swift build -c release --product cairn)"
-        )
+    assert spec == source_document(), (
+        "the server serves another document than Sources/CairnAPI/openapi.json: rebuild the server "
+        "(swift build -c release --product cairn)"
+    )
     # Public: the same document without a signature.
     assert native_json(native(raw, "GET", "/openapi.json", sign=False)) == spec
 
 
+@needs_cli
 def test_every_route_is_documented_and_nothing_else(spec):
+    routes = route_table()
+    assert ("GET", "/api/v1/openapi.json") in routes and len(routes) >= 30, (
+        f"`cairn routes` printed too few routes to be the server's table: {sorted(routes)}"
+    )
     documented = {(m, p) for m, p, _ in operations(spec)}
-    assert sorted(ROUTES - documented) == [], "routes the server answers that the document lacks"
-    assert sorted(documented - ROUTES) == [], "documented operations missing from ROUTES (or from the server's router)"
+    assert sorted(routes - documented) == [], "routes the server answers that the document lacks"
+    assert sorted(documented - routes) == [], "documented operations the server does not route (`cairn routes`)"
     assert set(SKIP) <= documented, f"SKIP names operations the document lacks: {sorted(set(SKIP) - documented)}"
     for key in list(BODIES) + list(QUERIES) + list(OVERRIDES) + list(MORE_QUERIES):
         assert key in documented, f"{key} has request data in this test but is not documented"
