@@ -30,16 +30,19 @@ let package = Package(
         // Header-only CPU feature helpers (CRC32C with SSE4.2, chosen at run time).
         .systemLibrary(name: "CCairnAccel"),
 
-        // Values and pure algorithms: digests, checksums, chunker, SigV4, aws-chunked, XML, zstd.
+        // Values and pure algorithms: digests, hex/base64, checksums, chunker, zstd, time and duration codecs.
         .target(name: "CairnCore", dependencies: ["CCrypto", "CZstd", "CCairnAccel"], swiftSettings: swiftSettings),
-        // The engine: LMDB index, pack files, buckets/objects/uploads.
+        // What the server and the client both speak: SigV4, aws-chunked, the native API's wire formats.
+        .target(name: "CairnProtocol", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
+        // The engine: LMDB index, pack files, buckets/objects/uploads, dedupe, registry, maintenance.
         .target(name: "CairnStore", dependencies: [
-            "CairnCore", "CLMDB",
+            "CairnCore", "CairnProtocol", "CLMDB",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
-        // The S3 protocol over HTTP.
-        .target(name: "CairnS3", dependencies: [
-            "CairnCore", "CairnStore",
+        // What every HTTP API shares: server wiring, dispatch, authentication and key roles, payload decoding,
+        // ranges and streamed blob bodies, error values.
+        .target(name: "CairnHTTP", dependencies: [
+            "CairnCore", "CairnProtocol", "CairnStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -49,24 +52,50 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // The S3 API: the operation router, handlers per operation family, S3 error XML.
+        .target(name: "CairnS3", dependencies: [
+            "CairnCore", "CairnProtocol", "CairnStore", "CairnHTTP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        // The JSON APIs under /api/v1/: dedupe, blobs, registry, lineage, admin; the OpenAPI document.
+        .target(name: "CairnAPI", dependencies: [
+            "CairnCore", "CairnProtocol", "CairnStore", "CairnHTTP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ], resources: [.embedInCode("openapi.json")], swiftSettings: swiftSettings),
         // The client side of the native API: dedupe push/pull, local chunk cache, configuration.
         .target(name: "CairnClient", dependencies: [
-            "CairnCore",
+            "CairnCore", "CairnProtocol",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         // The executable: `cairn serve` and the other commands.
         .executableTarget(name: "cairn", dependencies: [
-            "CairnCore", "CairnStore", "CairnS3", "CairnClient",
+            "CairnCore", "CairnProtocol", "CairnStore", "CairnHTTP", "CairnS3", "CairnAPI", "CairnClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ], swiftSettings: swiftSettings),
 
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "CairnStoreTests", dependencies: ["CairnStore", "CairnCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3"], swiftSettings: swiftSettings),
-        .testTarget(name: "CairnClientTests", dependencies: ["CairnClient", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnProtocolTests", dependencies: ["CairnProtocol", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnStoreTests", dependencies: ["CairnStore", "CairnProtocol", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnHTTPTests", dependencies: ["CairnHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnHTTP", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnAPITests", dependencies: [
+            "CairnAPI", "CairnHTTP", "CairnStore", "CairnProtocol", "CairnCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnClientTests", dependencies: ["CairnClient", "CairnProtocol", "CairnCore"], swiftSettings: swiftSettings),
     ]
 )

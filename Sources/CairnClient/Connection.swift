@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CairnCore
+import CairnProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -176,4 +177,4 @@ public final class Connection: Sendable {
 }
 
 /// Percent-encodes one path segment (bucket names, keys keep their '/').
-func encodePath(_ segment: String, keepSlash: Bool = false) -> String { SigV4.uriEncode(segment, encodeSlash: !keepSlash) }
+func encodePath(_ segment: String, keepSlash: Bool = false) -> String { URIEncoding.encode(segment, encodeSlash: !keepSlash) }

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnProtocol
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnProtocol
 import Foundation
 import NIOHTTP1
 

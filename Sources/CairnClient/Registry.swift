@@ -1,4 +1,5 @@
 import CairnCore
+import CairnProtocol
 import Foundation
 import NIOHTTP1
 
@@ -92,7 +93,7 @@ public struct Registry: Sendable {
         var after: String?
         repeat {
             var q = query.isEmpty ? "limit=1000" : query + "&limit=1000"
-            if let after { q += "&after=" + SigV4.uriEncode(after, encodeSlash: true) }
+            if let after { q += "&after=" + URIEncoding.encode(after, encodeSlash: true) }
             let page = try await get(path, query: q)
             out += page[field] as? [[String: Any]] ?? []
             after = (page["next"] as? String) ?? (page["next"] as? Int).map(String.init)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CairnCore
+import CairnProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -63,8 +64,8 @@ public struct Remote: Sendable {
         var all: [KeyedManifest] = []
         var startAfter: String?
         while true {
-            var query = "max-keys=1000&prefix=\(SigV4.uriEncode(prefix, encodeSlash: true))"
-            if let startAfter { query += "&start-after=\(SigV4.uriEncode(startAfter, encodeSlash: true))" }
+            var query = "max-keys=1000&prefix=\(URIEncoding.encode(prefix, encodeSlash: true))"
+            if let startAfter { query += "&start-after=\(URIEncoding.encode(startAfter, encodeSlash: true))" }
             let reply = try await connection.send(.GET, "/api/v1/dedupe/manifests/\(encodePath(bucket))", query: query)
             let page: [KeyedManifest]
             do { page = try KeyedManifest.decodeAll(reply.body, maxChunk: maxChunk) } catch { throw ClientError.protocolError("manifest listing: \(error)") }

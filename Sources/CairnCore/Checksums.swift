@@ -29,12 +29,6 @@ public enum ChecksumAlgorithm: String, CaseIterable, Sendable, Codable {
         self.init(rawValue: upper)
     }
 
-    /// The request/response header carrying this checksum, lowercase: "x-amz-checksum-crc32", ...
-    public var headerName: String { "x-amz-checksum-" + rawValue.lowercased() }
-
-    /// The element name in S3 XML bodies: "ChecksumCRC32", "ChecksumCRC64NVME", ...
-    public var xmlElementName: String { "Checksum" + rawValue }
-
     /// Length of the raw (pre-base64) checksum in bytes.
     public var digestLength: Int {
         switch self {

@@ -1,4 +1,6 @@
 import CairnCore
+import CairnHTTP
+import CairnProtocol
 import CairnStore
 import Foundation
 import HTTPTypes
@@ -6,20 +8,20 @@ import Hummingbird
 import NIOCore
 
 extension S3Service {
-    func listBuckets(_ c: S3Context) throws -> Response {
+    func listBuckets(_ c: ServiceRequest) throws -> Response {
         var w = XMLWriter()
         w.open("ListAllMyBucketsResult", xmlns: s3Namespace)
         w.principal("Owner", c.auth.accessKeyID)
         w.open("Buckets")
         for b in try store.listBuckets() {
-            w.open("Bucket"); w.element("Name", b.name); w.element("CreationDate", HTTPDate.iso8601(b.created)); w.element("BucketRegion", region); w.close("Bucket")
+            w.open("Bucket"); w.element("Name", b.name); w.element("CreationDate", ISO8601Time.format(b.created)); w.element("BucketRegion", region); w.close("Bucket")
         }
         w.close("Buckets")
         w.close("ListAllMyBucketsResult")
         return xmlResponse(w.string)
     }
 
-    func createBucket(_ c: S3Context, _ bucket: String) async throws -> Response {
+    func createBucket(_ c: ServiceRequest, _ bucket: String) async throws -> Response {
         let body = try await Payload.collect(c, limit: 64 << 10)
         if !body.isEmpty {
             // CreateBucketConfiguration: only a LocationConstraint naming our region (or none) is accepted.
@@ -27,22 +29,22 @@ extension S3Service {
             do { xml = try parseXML(body) } catch { throw S3Error.malformedXML }
             guard xml.name == "CreateBucketConfiguration" else { throw S3Error.malformedXML }
             if let location = xml.child("LocationConstraint")?.text, !location.isEmpty, location != region {
-                throw S3Error("IllegalLocationConstraintException", .badRequest,
+                throw ServiceError("IllegalLocationConstraintException", .badRequest,
                               "The \(location) location constraint is incompatible for the region specific endpoint this request was sent to.")
             }
         }
         try await store.createBucket(bucket)
-        return emptyResponse(headers: [.location: "/\(bucket)"])
+        return Response.empty(headers: [.location: "/\(bucket)"])
     }
 
     func headBucket(_ bucket: String) throws -> Response {
         try requireBucket(bucket)
-        return emptyResponse(headers: [HTTPField.Name("x-amz-bucket-region")!: region])
+        return Response.empty(headers: [HTTPField.Name("x-amz-bucket-region")!: region])
     }
 
     func deleteBucket(_ bucket: String) async throws -> Response {
         try await store.deleteBucket(bucket)
-        return emptyResponse(.noContent)
+        return Response.empty(.noContent)
     }
 
     func getBucketLocation(_ bucket: String) throws -> Response {
@@ -60,28 +62,28 @@ extension S3Service {
         return xmlResponse(w.string)
     }
 
-    func listObjects(_ c: S3Context, _ bucket: String, v2: Bool) throws -> Response {
+    func listObjects(_ c: ServiceRequest, _ bucket: String, v2: Bool) throws -> Response {
         let q = c.query
         let prefix = q["prefix"] ?? ""
         let delimiter = q["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
         var maxKeys = 1000
         if let text = q["max-keys"] {
-            guard let n = Int(text), n >= 0 else { throw S3Error.invalidArgument("Provided max-keys not an integer or within integer range", name: "max-keys", value: text) }
+            guard let n = Int(text), n >= 0 else { throw ServiceError.invalidArgument("Provided max-keys not an integer or within integer range", name: "max-keys", value: text) }
             maxKeys = min(n, 1000)
         }
         let urlEncoded: Bool
         switch q["encoding-type"] {
         case nil: urlEncoded = false
         case "url": urlEncoded = true
-        case let other?: throw S3Error.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: other)
+        case let other?: throw ServiceError.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: other)
         }
-        func enc(_ s: String) -> String { urlEncoded ? urlEncode(s) : s }
+        func enc(_ s: String) -> String { urlEncoded ? URIEncoding.encode(s, encodeSlash: false) : s }
 
         var startAfter: String?
         if v2 {
             if let token = q["continuation-token"] {
                 guard let bytes = base64Decode(token), let key = String(validating: bytes, as: UTF8.self) else {
-                    throw S3Error.invalidArgument("The continuation token provided is incorrect", name: "continuation-token", value: token)
+                    throw ServiceError.invalidArgument("The continuation token provided is incorrect", name: "continuation-token", value: token)
                 }
                 startAfter = key
             } else {
@@ -112,7 +114,7 @@ extension S3Service {
         for (key, record) in listing.objects {
             w.open("Contents")
             w.element("Key", enc(key))
-            w.element("LastModified", HTTPDate.iso8601(record.modified))
+            w.element("LastModified", ISO8601Time.format(record.modified))
             w.element("ETag", "\"\(record.etag)\"")
             w.element("Size", String(record.size))
             w.element("StorageClass", "STANDARD")
@@ -128,12 +130,12 @@ extension S3Service {
         return xmlResponse(w.string)
     }
 
-    func deleteObjects(_ c: S3Context, _ bucket: String) async throws -> Response {
+    func deleteObjects(_ c: ServiceRequest, _ bucket: String) async throws -> Response {
         if c.header("content-md5") == nil && !ChecksumAlgorithm.allCases.contains(where: { c.header($0.headerName) != nil })
             && c.header("x-amz-trailer") == nil && c.header("x-amz-sdk-checksum-algorithm") == nil {
-            throw S3Error.invalidRequest("Missing required header for this request: Content-MD5 or x-amz-checksum-*")
+            throw ServiceError.invalidRequest("Missing required header for this request: Content-MD5 or x-amz-checksum-*")
         }
-        let body = try await Payload.collect(c)
+        let body = try await Payload.collect(c, limit: Self.maxXMLBody)
         let xml: XMLElement
         do { xml = try parseXML(body) } catch { throw S3Error.malformedXML }
         guard xml.name == "Delete" else { throw S3Error.malformedXML }
@@ -141,14 +143,14 @@ extension S3Service {
         let objects = xml.children(named: "Object")
         guard !objects.isEmpty, objects.count <= 1000 else { throw S3Error.malformedXML }
         var valid: [String] = []
-        var errors: [(String, S3Error)] = []
+        var errors: [(String, ServiceError)] = []
         for o in objects {
             guard let key = o.child("Key")?.text else { throw S3Error.malformedXML }
             if o.child("VersionId") != nil, o.child("VersionId")?.text != "null" {
-                errors.append((key, S3Error("NoSuchVersion", .notFound, "The specified version does not exist.")))
+                errors.append((key, ServiceError("NoSuchVersion", .notFound, "The specified version does not exist.")))
                 continue
             }
-            do { try validateKey(key); valid.append(key) } catch let e as S3Error { errors.append((key, e)) }
+            do { try validateKey(key); valid.append(key) } catch let e as ServiceError { errors.append((key, e)) }
         }
         try await store.deleteObjects(bucket: bucket, keys: valid)
         var w = XMLWriter()

@@ -1,4 +1,6 @@
 import CairnCore
+import CairnHTTP
+import CairnProtocol
 import HTTPTypes
 
 /// Every S3 operation Cairn recognises, named after the AWS API, parsed from method, path and query.
@@ -71,7 +73,7 @@ enum Endpoint: Equatable {
         case "PUT":
             if let uploadID {
                 guard let n = query["partNumber"].flatMap(Int.init), (1...10_000).contains(n) else {
-                    throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: query["partNumber"])
+                    throw ServiceError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: query["partNumber"])
                 }
                 return hasCopySource ? .uploadPartCopy(bucket: bucket, key: key, uploadID: uploadID, partNumber: n)
                     : .uploadPart(bucket: bucket, key: key, uploadID: uploadID, partNumber: n)
@@ -85,115 +87,6 @@ enum Endpoint: Equatable {
             if let uploadID { return .completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID) }
             return .notImplemented("POST on an object")
         default: return .notImplemented(method)
-        }
-    }
-
-    /// The bucket and key an object-level operation addresses.
-    var object: (bucket: String, key: String)? {
-        switch self {
-        case .putObject(let b, let k), .copyObject(let b, let k), .getObject(let b, let k), .headObject(let b, let k),
-             .deleteObject(let b, let k), .createMultipartUpload(let b, let k),
-             .uploadPart(let b, let k, _, _), .uploadPartCopy(let b, let k, _, _), .completeMultipartUpload(let b, let k, _),
-             .abortMultipartUpload(let b, let k, _), .listParts(let b, let k, _):
-            return (b, k)
-        default: return nil
-        }
-    }
-}
-
-/// A percent-decoded query string. Value-less names (`?uploads`) map to "".
-struct Query {
-    private(set) var items: [(name: String, value: String)] = []
-
-    init(raw: String) throws {
-        guard !raw.isEmpty else { return }
-        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = percentDecode(pieces[0], plusIsSpace: true),
-                  let value = pieces.count > 1 ? percentDecode(pieces[1], plusIsSpace: true) : "" else {
-                throw S3Error.invalidArgument("The query string is not valid percent-encoded UTF-8.")
-            }
-            items.append((name, value))
-        }
-    }
-
-    var names: [String] { items.map(\.name) }
-    func has(_ name: String) -> Bool { items.contains { $0.name == name } }
-    subscript(_ name: String) -> String? { items.first { $0.name == name }?.value }
-}
-
-/// Decodes %XX escapes into UTF-8; nil when an escape is malformed or the result is not valid UTF-8.
-func percentDecode(_ text: some StringProtocol, plusIsSpace: Bool = false) -> String? {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(text.utf8.count)
-    var it = Array(text.utf8)[...]
-    while let c = it.popFirst() {
-        if c == UInt8(ascii: "%") {
-            guard it.count >= 2, let v = decodeHex(String(decoding: it.prefix(2), as: UTF8.self)) else { return nil }
-            bytes.append(v[0])
-            it = it.dropFirst(2)
-        } else if plusIsSpace && c == UInt8(ascii: "+") {
-            bytes.append(UInt8(ascii: " "))
-        } else {
-            bytes.append(c)
-        }
-    }
-    return String(validating: bytes, as: UTF8.self)
-}
-
-/// URL-encodes for `encoding-type=url` listings (S3 keeps `/` unescaped... in keys it encodes everything but unreserved and '/').
-func urlEncode(_ text: String) -> String {
-    var out = ""
-    for b in text.utf8 {
-        switch b {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
-            out.unicodeScalars.append(Unicode.Scalar(b))
-        default:
-            out += "%" + String(b >> 4, radix: 16, uppercase: true) + String(b & 0xf, radix: 16, uppercase: true)
-        }
-    }
-    return out
-}
-
-/// Bucket naming rules (general purpose buckets): 3–63 characters of lowercase letters, digits, '.' and '-',
-/// starting and ending with a letter or digit, no "..", not an IPv4 address.
-func validateBucketName(_ name: String) throws {
-    let bytes = Array(name.utf8)
-    func bad() -> S3Error { S3Error("InvalidBucketName", .badRequest, "The specified bucket is not valid.", extra: [("BucketName", name)]) }
-    guard (3...63).contains(bytes.count) else { throw bad() }
-    func alnum(_ c: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) }
-    guard alnum(bytes.first!), alnum(bytes.last!) else { throw bad() }
-    guard bytes.allSatisfy({ alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else { throw bad() }
-    guard !name.contains(".."), !name.contains(".-"), !name.contains("-.") else { throw bad() }
-    // Reserved prefixes and suffixes (S3 general purpose bucket naming rules).
-    for reserved in ["xn--", "sthree-", "amzn-s3-demo-"] where name.hasPrefix(reserved) { throw bad() }
-    for reserved in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] where name.hasSuffix(reserved) { throw bad() }
-    // `/api/...` is Cairn's native API (native-api.md).
-    if name == "api" { throw bad() }
-    let parts = name.split(separator: ".")
-    if parts.count == 4 && parts.allSatisfy({ UInt8($0) != nil }) { throw bad() }
-}
-
-/// Object key rules: 1–1024 bytes of UTF-8, no NUL or other C0 control except tab... keys are also
-/// rejected when a path segment is "." or "..", or empty (a "//" or a leading "/"); a trailing "/" (a folder
-/// marker) is allowed. Keys stay safe to mirror onto a filesystem (`aws s3 sync`, rclone, DVC).
-func validateKey(_ key: String) throws {
-    let bytes = Array(key.utf8)
-    guard !bytes.isEmpty else { throw S3Error.invalidArgument("Object key must not be empty.") }
-    guard bytes.count <= 1024 else {
-        throw S3Error("KeyTooLongError", .badRequest, "Your key is too long", extra: [("MaxSizeAllowed", "1024"), ("Size", String(bytes.count))])
-    }
-    guard !bytes.contains(where: { $0 < 0x20 && $0 != 0x09 || $0 == 0x7f }) else {
-        throw S3Error.invalidArgument("Object key must not contain NUL or control characters.", name: "key")
-    }
-    let segments = key.split(separator: "/", omittingEmptySubsequences: false)
-    for (i, segment) in segments.enumerated() {
-        if segment == "." || segment == ".." {
-            throw S3Error.invalidArgument("Object key must not contain '.' or '..' path segments.", name: "key")
-        }
-        if segment.isEmpty && i != segments.count - 1 {
-            throw S3Error.invalidArgument("Object key must not contain empty path segments ('//' or a leading '/').", name: "key")
         }
     }
 }

@@ -1,4 +1,6 @@
 import CairnCore
+import CairnHTTP
+import CairnProtocol
 import CairnStore
 import Foundation
 import HTTPTypes
@@ -6,12 +8,12 @@ import Hummingbird
 import NIOCore
 
 extension S3Service {
-    func createMultipartUpload(_ c: S3Context, _ bucket: String, _ key: String) async throws -> Response {
+    func createMultipartUpload(_ c: ServiceRequest, _ bucket: String, _ key: String) async throws -> Response {
         try requireBucket(bucket)
         let headers = try objectHeaders(c)
         var algorithm: ChecksumAlgorithm?
         if let name = c.header("x-amz-checksum-algorithm") {
-            guard let a = ChecksumAlgorithm(name: name) else { throw S3Error.invalidRequest("Checksum algorithm \(name) is not supported.") }
+            guard let a = ChecksumAlgorithm(name: name) else { throw ServiceError.invalidRequest("Checksum algorithm \(name) is not supported.") }
             algorithm = a
         }
         let upload = try await store.createUpload(bucket: bucket, key: key, headers: headers, checksumAlgorithm: algorithm)
@@ -24,36 +26,36 @@ extension S3Service {
         return xmlResponse(w.string, headers: out)
     }
 
-    private func requireUpload(_ c: S3Context, _ id: String) throws -> UploadRecord {
-        // An upload ID is only valid on the bucket and key it was created for.
-        guard let upload = try store.upload(id), c.endpoint.object.map({ $0 == (upload.bucket, upload.key) }) ?? true else {
-            throw S3Error(StoreError.noSuchUpload(id))
+    /// An upload ID is only valid on the bucket and key it was created for.
+    private func requireUpload(_ bucket: String, _ key: String, _ id: String) throws -> UploadRecord {
+        guard let upload = try store.upload(id), upload.bucket == bucket, upload.key == key else {
+            throw ServiceError(StoreError.noSuchUpload(id))
         }
         return upload
     }
 
-    func uploadPart(_ c: S3Context, _ id: String, _ number: Int) async throws -> Response {
-        _ = try requireUpload(c, id)
+    func uploadPart(_ c: ServiceRequest, _ bucket: String, _ key: String, _ id: String, _ number: Int) async throws -> Response {
+        _ = try requireUpload(bucket, key, id)
         let (blob, checksum) = try await Payload.ingest(c, store: store)
-        guard blob.size <= 5 << 30 else { throw S3Error("EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size") }
+        guard blob.size <= 5 << 30 else { throw ServiceError("EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size") }
         let part = try await store.putPart(uploadID: id, number: number, blob: blob, checksums: checksum.map { [$0] } ?? [])
         var out: HTTPFields = [.eTag: "\"\(part.etag)\""]
         if let checksum { out[HTTPField.Name(checksum.algorithm.headerName)!] = checksum.value }
-        return emptyResponse(headers: out)
+        return Response.empty(headers: out)
     }
 
-    func uploadPartCopy(_ c: S3Context, _ id: String, _ number: Int) async throws -> Response {
-        _ = try requireUpload(c, id)
+    func uploadPartCopy(_ c: ServiceRequest, _ bucket: String, _ key: String, _ id: String, _ number: Int) async throws -> Response {
+        _ = try requireUpload(bucket, key, id)
         let (source, _, _) = try copySource(c)
         try checkCopyPreconditions(c, source)
         var range: Range<UInt64> = 0..<source.size
         if let text = c.header("x-amz-copy-source-range") {
             guard let r = try? parseRange(text, size: source.size), text.contains("-"), !text.hasPrefix("bytes=-") else {
-                throw S3Error("InvalidRange", .rangeNotSatisfiable, "The requested range is not satisfiable")
+                throw ServiceError("InvalidRange", .rangeNotSatisfiable, "The requested range is not satisfiable")
             }
             range = r
         }
-        guard let blob = try store.blob(source.blob) else { throw S3Error(StoreError.missingChunk(source.blob.hex)) }
+        guard let blob = try store.blob(source.blob) else { throw ServiceError(StoreError.missingChunk(source.blob.hex)) }
         let writer = store.makeBlobWriter()
         try await streamBlob(store: store, blob: blob, range: range) { buffer in
             try buffer.withUnsafeReadableBytes { try writer.write($0) }
@@ -62,15 +64,15 @@ extension S3Service {
         let part = try await store.putPart(uploadID: id, number: number, blob: ingested, checksums: [])
         var w = XMLWriter()
         w.open("CopyPartResult", xmlns: s3Namespace)
-        w.element("LastModified", HTTPDate.iso8601(part.modified))
+        w.element("LastModified", ISO8601Time.format(part.modified))
         w.element("ETag", "\"\(part.etag)\"")
         w.close("CopyPartResult")
         return xmlResponse(w.string)
     }
 
-    func completeMultipartUpload(_ c: S3Context, _ bucket: String, _ key: String, _ id: String) async throws -> Response {
-        let upload = try requireUpload(c, id)
-        let body = try await Payload.collect(c)
+    func completeMultipartUpload(_ c: ServiceRequest, _ bucket: String, _ key: String, _ id: String) async throws -> Response {
+        let upload = try requireUpload(bucket, key, id)
+        let body = try await Payload.collect(c, limit: Self.maxXMLBody)
         let xml: XMLElement
         do { xml = try parseXML(body) } catch { throw S3Error.malformedXML }
         guard xml.name == "CompleteMultipartUpload" else { throw S3Error.malformedXML }
@@ -90,7 +92,7 @@ extension S3Service {
         for (n, sums) in partChecksums {
             for (alg, value) in sums {
                 if let part = stored[n], let have = part.checksums.first(where: { $0.algorithm == alg }), have.value != value {
-                    throw S3Error(StoreError.invalidPart("checksum of part \(n)"))
+                    throw ServiceError(StoreError.invalidPart("checksum of part \(n)"))
                 }
             }
         }
@@ -107,14 +109,14 @@ extension S3Service {
 
     func abortMultipartUpload(_ id: String) async throws -> Response {
         try await store.abortUpload(id)
-        return emptyResponse(.noContent)
+        return Response.empty(.noContent)
     }
 
-    func listParts(_ c: S3Context, _ bucket: String, _ key: String, _ id: String) throws -> Response {
-        let upload = try requireUpload(c, id)
+    func listParts(_ c: ServiceRequest, _ bucket: String, _ key: String, _ id: String) throws -> Response {
+        let upload = try requireUpload(bucket, key, id)
         var maxParts = 1000
         if let t = c.query["max-parts"] {
-            guard let n = Int(t), n >= 0 else { throw S3Error.invalidArgument("Argument max-parts must be an integer between 0 and 2147483647", name: "max-parts", value: t) }
+            guard let n = Int(t), n >= 0 else { throw ServiceError.invalidArgument("Argument max-parts must be an integer between 0 and 2147483647", name: "max-parts", value: t) }
             maxParts = min(n, 1000)
         }
         let marker = c.query["part-number-marker"].flatMap(Int.init) ?? 0
@@ -134,7 +136,7 @@ extension S3Service {
         for p in page {
             w.open("Part")
             w.element("PartNumber", String(p.number))
-            w.element("LastModified", HTTPDate.iso8601(p.modified))
+            w.element("LastModified", ISO8601Time.format(p.modified))
             w.element("ETag", "\"\(p.etag)\"")
             w.element("Size", String(p.size))
             for sum in p.checksums { w.element(sum.algorithm.xmlElementName, sum.value) }
@@ -144,7 +146,7 @@ extension S3Service {
         return xmlResponse(w.string)
     }
 
-    func listMultipartUploads(_ c: S3Context, _ bucket: String) throws -> Response {
+    func listMultipartUploads(_ c: ServiceRequest, _ bucket: String) throws -> Response {
         try requireBucket(bucket)
         let prefix = c.query["prefix"] ?? ""
         let keyMarker = c.query["key-marker"] ?? ""
@@ -170,7 +172,7 @@ extension S3Service {
             w.principal("Initiator", c.auth.accessKeyID)
             w.principal("Owner", c.auth.accessKeyID)
             w.element("StorageClass", "STANDARD")
-            w.element("Initiated", HTTPDate.iso8601(u.created))
+            w.element("Initiated", ISO8601Time.format(u.created))
             if let alg = u.checksumAlgorithm { w.element("ChecksumAlgorithm", alg.rawValue) }
             w.close("Upload")
         }

@@ -1,3 +1,8 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Errors of the store's operations. The S3 layer maps each to its S3 error code.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case noSuchBucket(String)
@@ -53,4 +58,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .registryConflict(let why), .registryNotFound(let why), .registryInvalid(let why), .aliasProtected(let why): return why
         }
     }
+}
+
+/// A failed system call on the store's files, with its errno text.
+public struct StoreIOError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ what: String, errno e: Int32 = errno) { description = "\(what): \(String(cString: strerror(e)))" }
+    init(message: String) { description = message }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnCore
+import CairnProtocol
 import CairnStore
 import Foundation
 

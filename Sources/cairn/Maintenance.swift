@@ -1,7 +1,6 @@
 import ArgumentParser
 import CairnClient
 import CairnCore
-import CairnS3
 import CairnStore
 import Foundation
 import NIOHTTP1

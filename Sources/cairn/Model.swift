@@ -1,6 +1,7 @@
 import ArgumentParser
 import CairnClient
 import CairnCore
+import CairnProtocol
 import Foundation
 import NIOHTTP1
 
@@ -434,7 +435,7 @@ func splitOnce(_ text: String, _ separator: Character) -> (String, String?) {
     return (String(text[..<i]), String(text[text.index(after: i)...]))
 }
 
-func percent(_ text: String) -> String { SigV4.uriEncode(text, encodeSlash: true) }
+func percent(_ text: String) -> String { URIEncoding.encode(text, encodeSlash: true) }
 
 func printJSON(_ object: Any, pretty: Bool) {
     let options: JSONSerialization.WritingOptions = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]

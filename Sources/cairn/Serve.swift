@@ -1,5 +1,7 @@
 import ArgumentParser
 import CairnCore
+import CairnAPI
+import CairnHTTP
 import CairnS3
 import CairnStore
 import Foundation
@@ -95,7 +97,12 @@ struct Serve: AsyncParsableCommand {
         logger.info("store opened at \(directory.path) (format \(Store.formatVersion), chunks \(store.chunkerParameters.minSize)/\(store.chunkerParameters.averageSize)/\(store.chunkerParameters.maxSize))")
         let configuration = ServerConfiguration(host: host, port: port, region: region, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey)
         let maintenance = MaintenanceSettings(gcGrace: parseDuration(gcGrace)!, uploadMaxAge: parseDuration(uploadMaxAge)!, gcInterval: parseDuration(gcInterval))
-        try await runServer(store: store, credentials: Credentials(secrets, roles: roles), configuration: configuration, maintenance: maintenance, logger: logger)
+        let authenticator = Authenticator(region: region, credentials: Credentials(secrets, roles: roles))
+        let api = APIService(store: store, authenticator: authenticator, maintenance: maintenance, logger: logger)
+        let s3 = S3Service(store: store, region: region, authenticator: authenticator, logger: logger)
+        let schedule = Task { await api.runScheduledCollections() }
+        defer { schedule.cancel() }
+        try await runServer(store: store, apis: [api, s3], configuration: configuration, logger: logger)
     }
 }
 

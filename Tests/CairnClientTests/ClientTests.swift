@@ -1,5 +1,6 @@
 @testable import CairnClient
 import CairnCore
+import CairnProtocol
 import Foundation
 import Testing
 

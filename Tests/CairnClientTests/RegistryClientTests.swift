@@ -1,3 +1,4 @@
+import CairnProtocol
 @testable import CairnClient
 import Foundation
 import Testing

@@ -74,14 +74,6 @@ private func value(_ bytes: [UInt8]) -> UInt64 { bytes.reduce(0) { $0 << 8 | UIn
         #expect(ChecksumAlgorithm(name: "md5") == nil)
         #expect(ChecksumAlgorithm(name: "") == nil)
         #expect(ChecksumAlgorithm(name: "crc32 ") == nil)
-        #expect(ChecksumAlgorithm.crc32.headerName == "x-amz-checksum-crc32")
-        #expect(ChecksumAlgorithm.crc32c.headerName == "x-amz-checksum-crc32c")
-        #expect(ChecksumAlgorithm.crc64nvme.headerName == "x-amz-checksum-crc64nvme")
-        #expect(ChecksumAlgorithm.sha1.headerName == "x-amz-checksum-sha1")
-        #expect(ChecksumAlgorithm.sha256.headerName == "x-amz-checksum-sha256")
-        #expect(ChecksumAlgorithm.allCases.map(\.xmlElementName) == [
-            "ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA1", "ChecksumSHA256",
-        ])
         #expect(ChecksumAlgorithm.allCases.map(\.digestLength) == [4, 4, 8, 20, 32])
         for algorithm in ChecksumAlgorithm.allCases {
             #expect(algorithm.checksum(helloWorld).count == algorithm.digestLength)
@@ -105,7 +97,9 @@ private func value(_ bytes: [UInt8]) -> UInt64 { bytes.reduce(0) { $0 << 8 | UIn
         }
     }
 
-    @Test func hardwareCRC32CMatchesTables() {
+    /// Only meaningful where the CPU has SSE4.2: elsewhere `crc32c` is the table-driven code itself.
+    @Test(.enabled(if: crc32cIsHardwareAccelerated, "CRC32C runs on tables without SSE4.2"))
+    func hardwareCRC32CMatchesTables() {
         let data = randomBytes(70_000, seed: 11)
         data.withUnsafeBytes { buffer in
             for start in 0..<16 {

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnProtocol
 import CairnStore
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import CairnCore
+import CairnProtocol
 @testable import CairnStore
 import Foundation
 import Testing
@@ -159,7 +160,7 @@ private func collect(_ store: Store, compactBelow: Double = 0.5, afterPlan: (@Se
         _ = try await collect(store) {
             await #expect(throws: StoreError.maintenanceRunning("garbage collection")) { try await collect(store) }
         }
-        #expect(store.collector.lastGC != nil)
+        #expect(store.jobs.lastGC != nil)
     }
 
     @Test func scrubQuarantinesACorruptChunkAndNamesWhatItAffects() async throws {

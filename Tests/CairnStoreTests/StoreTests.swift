@@ -1,4 +1,5 @@
 import CairnCore
+import CairnProtocol
 @testable import CairnStore
 import Foundation
 import Testing
