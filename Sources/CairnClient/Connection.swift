@@ -4,6 +4,7 @@ import CairnProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Where the server is and who we are.
 public struct ClientSettings: Sendable, Equatable {
@@ -46,12 +47,11 @@ public enum ClientError: Error, CustomStringConvertible {
 }
 
 /// Bytes on the wire in both directions (HTTP bodies), for the transfer summary.
-public final class WireCounters: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var _sent = 0, _received = 0
-    public var sent: Int { lock.withLock { _sent } }
-    public var received: Int { lock.withLock { _received } }
-    func add(sent: Int = 0, received: Int = 0) { lock.withLock { _sent += sent; _received += received } }
+public final class WireCounters: Sendable {
+    private let counts = Mutex((sent: 0, received: 0))
+    public var sent: Int { counts.withLock { $0.sent } }
+    public var received: Int { counts.withLock { $0.received } }
+    func add(sent: Int = 0, received: Int = 0) { counts.withLock { $0.sent += sent; $0.received += received } }
 }
 
 /// A signed HTTP connection pool to one Cairn server.
@@ -161,9 +161,8 @@ public final class Connection: Sendable {
     }
 
     static func serverError(status: Int, body: [UInt8]) -> ClientError {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let error = object["error"] as? [String: Any] {
-            return .server(status: status, code: error["code"] as? String ?? "Unknown", message: error["message"] as? String ?? "",
-                           missing: error["missing"] as? [String] ?? [])
+        if let answer = try? WireJSON.decode(ErrorBody.self, from: Data(body)) {
+            return .server(status: status, code: answer.error.code, message: answer.error.message, missing: answer.error.missing ?? [])
         }
         if body.isEmpty && status == 403 { return .server(status: status, code: "AccessDenied", message: "403 Forbidden", missing: []) }
         // An S3 XML error (the S3 API answered): pull out Code and Message.

@@ -1,6 +1,7 @@
 import CairnCore
 import CairnProtocol
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -115,10 +116,9 @@ func chunkFile(_ path: String, parameters: ChunkerParameters, withMD5: Bool = tr
 /// A directory of verified chunks on the client, `chunks/<2 hex>/<64 hex>` holding the raw bytes.
 /// Entries are written to a temporary name and renamed, so concurrent CLI runs can share a cache; every
 /// read is checked against the digest, and a corrupt entry is deleted and fetched again.
-final class ChunkCache: @unchecked Sendable {  // stateless apart from the counter, which `lock` guards
+final class ChunkCache: Sendable {
     let directory: URL
-    private let lock = NSLock()
-    private var _corrupt = 0
+    private let corrupt = Mutex(0)
 
     init(directory: URL) throws {
         self.directory = directory.appendingPathComponent("chunks")
@@ -127,7 +127,7 @@ final class ChunkCache: @unchecked Sendable {  // stateless apart from the count
         }
     }
 
-    var corruptEntries: Int { lock.withLock { _corrupt } }
+    var corruptEntries: Int { corrupt.withLock { $0 } }
 
     private func path(_ hex: String) -> String { directory.path + "/" + hex.prefix(2) + "/" + hex }
 
@@ -137,7 +137,7 @@ final class ChunkCache: @unchecked Sendable {  // stateless apart from the count
         guard let file = try? LocalFile(reading: p), let bytes = try? file.read(length, at: 0) else { return nil }
         var probe: UInt8 = 0
         if Hasher.digest(.sha256, bytes) != digest || pread(file.fd, &probe, 1, off_t(length)) != 0 {
-            lock.withLock { _corrupt += 1 }
+            corrupt.withLock { $0 += 1 }
             unlink(p)
             return nil
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,17 +46,19 @@ public struct TransferSummary: Sendable, Codable {
 
 /// Progress of a transfer: a redrawn bar on a terminal, a plain line every few seconds otherwise.
 /// All output goes to stderr, so stdout stays clean for `--json`.
-public final class Progress: @unchecked Sendable {  // counters guarded by `lock`
+public final class Progress: Sendable {
     public enum Style: Sendable { case terminal, lines, quiet }
 
-    private let lock = NSLock()
+    private struct State {
+        var total = 0, done = 0, saved = 0, files = 0, filesDone = 0
+        var lastDraw = Date.distantPast
+        var phase = ""
+        var phaseStarted = Date()
+    }
+
     private let verb: String
     private let style: Style
-    private let started = Date()
-    private var total = 0, done = 0, saved = 0, files = 0, filesDone = 0
-    private var lastDraw = Date.distantPast
-    private var phase = ""
-    private var phaseStarted = Date()
+    private let state = Mutex(State())
 
     public init(verb: String, style: Style) {
         self.verb = verb
@@ -66,28 +69,28 @@ public final class Progress: @unchecked Sendable {  // counters guarded by `lock
         quiet ? .quiet : (isatty(2) != 0 ? .terminal : .lines)
     }
 
-    func setFiles(_ n: Int) { lock.withLock { files = n } }
+    func setFiles(_ n: Int) { state.withLock { $0.files = n } }
     /// Starts a phase ("chunking", "sending", …) whose bar runs from 0 to `total` bytes.
     func begin(_ p: String, total: Int) {
-        lock.withLock { phase = p; self.total = total; done = 0; phaseStarted = Date() }
+        state.withLock { $0.phase = p; $0.total = total; $0.done = 0; $0.phaseStarted = Date() }
         draw(force: style == .terminal)
     }
     func advance(bytes: Int = 0, saved: Int = 0, files: Int = 0) {
-        lock.withLock { done += bytes; self.saved += saved; filesDone += files }
+        state.withLock { $0.done += bytes; $0.saved += saved; $0.filesDone += files }
         draw()
     }
 
     private func draw(force: Bool = false) {
         guard style != .quiet else { return }
         let now = Date()
-        let line: String? = lock.withLock {
+        let line: String? = state.withLock { s in
             let interval = style == .terminal ? 0.2 : 5.0
-            guard force || now.timeIntervalSince(lastDraw) >= interval else { return nil }
-            lastDraw = now
-            let elapsed = max(now.timeIntervalSince(phaseStarted), 0.001)
-            let rate = Double(done) / elapsed
-            let eta = rate > 0 && total > done ? formatSeconds(Double(total - done) / rate) : "-"
-            let pct = total > 0 ? min(100, done * 100 / total) : 100
+            guard force || now.timeIntervalSince(s.lastDraw) >= interval else { return nil }
+            s.lastDraw = now
+            let elapsed = max(now.timeIntervalSince(s.phaseStarted), 0.001)
+            let rate = Double(s.done) / elapsed
+            let eta = rate > 0 && s.total > s.done ? formatSeconds(Double(s.total - s.done) / rate) : "-"
+            let pct = s.total > 0 ? min(100, s.done * 100 / s.total) : 100
             let bar: String
             if style == .terminal {
                 let width = 24, filled = width * pct / 100
@@ -95,7 +98,7 @@ public final class Progress: @unchecked Sendable {  // counters guarded by `lock
             } else {
                 bar = ""
             }
-            return "\(verb) \(phase) \(bar)\(pct)% \(formatBytes(done))/\(formatBytes(total)) \(filesDone)/\(files) files \(formatBytes(Int(rate)))/s ETA \(eta), dedupe saved \(formatBytes(saved))"
+            return "\(verb) \(s.phase) \(bar)\(pct)% \(formatBytes(s.done))/\(formatBytes(s.total)) \(s.filesDone)/\(s.files) files \(formatBytes(Int(rate)))/s ETA \(eta), dedupe saved \(formatBytes(s.saved))"
         }
         guard let line else { return }
         if style == .terminal {

@@ -94,81 +94,70 @@ public struct Puller: Sendable {
         return summary
     }
 
+    /// Assembles a group's files from the cache, the files already there and the server, then verifies each
+    /// and renames it into place.
     private func pullGroup(_ group: [Destination], config: Remote.ServerConfiguration, tally: Tally) async throws {
-        // Temporary files next to their final names.
-        var files: [LocalFile] = []
-        for d in group {
-            let dir = directory(of: d.path)
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw ClientError.local("cannot create directory \(dir): \(error.localizedDescription)")
-            }
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: d.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw ClientError.local("cannot write \(d.path): a directory is in the way")
-            }
-            files.append(try LocalFile(creating: Self.temporaryPath(d.path)))
+        let assembly = try Assembly(group, progress: progress)
+        progress.begin("assembling", total: assembly.totalBytes)
+        var pending = try placeFromCache(assembly)
+        // Cutting the files already at the destination (an older version pulled without this cache) costs about
+        // as much as fetching on loopback, so only when there is no cache or it lacks most of the data.
+        let pendingBytes = pending.reduce(0) { $0 + assembly.lengths[$1]! }
+        if !pending.isEmpty && (cache == nil || pendingBytes * 2 > assembly.totalBytes) {
+            pending = try placeFromDestinations(group, pending: pending, assembly, chunker: config.chunker)
         }
+        try await fetch(pending, into: assembly, config: config, tally: tally)
+        try commit(group, assembly.files)
+    }
 
-        var targets: [[UInt8]: [Target]] = [:]
-        var lengths: [[UInt8]: Int] = [:]
-        var order: [[UInt8]] = []
-        for (f, d) in group.enumerated() {
-            var offset: UInt64 = 0
-            for i in 0..<d.manifest.count {
-                let digest = d.manifest.digest(at: i)
-                if targets[digest] == nil { order.append(digest); lengths[digest] = Int(d.manifest.lengths[i]) }
-                targets[digest, default: []].append(Target(file: f, offset: offset))
-                offset += UInt64(d.manifest.lengths[i])
-            }
-        }
-        let total = group.reduce(0) { $0 + Int($1.manifest.size) }
-        progress.begin("assembling", total: total)
-        let shared = SharedTargets(targets: targets, files: files, progress: progress)
-
-        // 1. The local cache.
+    /// 1. Chunks the local cache holds; returns the digests still missing, in order.
+    private func placeFromCache(_ assembly: Assembly) throws -> [[UInt8]] {
         var pending: [[UInt8]] = []
-        for digest in order {
-            if let bytes = self.cache?.read(digest, length: lengths[digest]!) {
-                try bytes.withUnsafeBytes { try shared.place(digest, $0) }
-                progress.advance(saved: bytes.count * targets[digest]!.count)
+        for digest in assembly.order {
+            if let bytes = cache?.read(digest, length: assembly.lengths[digest]!) {
+                try bytes.withUnsafeBytes { try assembly.place(digest, $0) }
+                progress.advance(saved: bytes.count * assembly.copies(of: digest))
             } else {
                 pending.append(digest)
             }
         }
-        // 2. Files already at the destination (an older version pulled without this cache). Cutting them costs
-        // about as much as fetching on loopback, so only when there is no cache or it lacks most of the data.
-        let pendingBytes = pending.reduce(0) { $0 + lengths[$1]! }
-        if !pending.isEmpty && (cache == nil || pendingBytes * 2 > total) {
-            var wanted = Set(pending)
-            for d in group where !wanted.isEmpty {
-                guard let size = try? fileSize(d.path), size > 0, let old = try? chunkFile(d.path, parameters: config.chunker, withMD5: false),
-                      let file = try? LocalFile(reading: d.path) else { continue }
-                for i in 0..<old.manifest.count {
-                    let digest = old.manifest.digest(at: i)
-                    guard wanted.contains(digest), let bytes = try? file.read(Int(old.manifest.lengths[i]), at: old.offsets[i]),
-                          Hasher.digest(.sha256, bytes) == digest else { continue }
-                    try bytes.withUnsafeBytes { b in
-                        try shared.place(digest, b)
-                        try self.cache?.write(digest, b)
-                    }
-                    progress.advance(saved: bytes.count * targets[digest]!.count)
-                    wanted.remove(digest)
-                }
-            }
-            pending = pending.filter { wanted.contains($0) }
-        }
+        return pending
+    }
 
-        // 3. The server, several batches in flight; each chunk verified, cached and placed as it arrives.
+    /// 2. Chunks found (verified) in the files already at the destinations; returns the digests still missing.
+    private func placeFromDestinations(_ group: [Destination], pending: [[UInt8]], _ assembly: Assembly,
+                                       chunker: ChunkerParameters) throws -> [[UInt8]] {
+        var wanted = Set(pending)
+        for d in group where !wanted.isEmpty {
+            guard let size = try? fileSize(d.path), size > 0, let old = try? chunkFile(d.path, parameters: chunker, withMD5: false),
+                  let file = try? LocalFile(reading: d.path) else { continue }
+            for i in 0..<old.manifest.count {
+                let digest = old.manifest.digest(at: i)
+                guard wanted.contains(digest), let bytes = try? file.read(Int(old.manifest.lengths[i]), at: old.offsets[i]),
+                      Hasher.digest(.sha256, bytes) == digest else { continue }
+                try bytes.withUnsafeBytes { b in
+                    try assembly.place(digest, b)
+                    try self.cache?.write(digest, b)
+                }
+                progress.advance(saved: bytes.count * assembly.copies(of: digest))
+                wanted.remove(digest)
+            }
+        }
+        return pending.filter { wanted.contains($0) }
+    }
+
+    /// 3. The rest from the server, several batches in flight; each chunk verified, cached and placed as it arrives.
+    private func fetch(_ pending: [[UInt8]], into assembly: Assembly, config: Remote.ServerConfiguration, tally: Tally) async throws {
         var batches: [[[UInt8]]] = []
         var batch: [[UInt8]] = [], batchBytes = 0
         for digest in pending {
-            if !batch.isEmpty && (batch.count == config.maxDigestsPerFetch || batchBytes + lengths[digest]! > 8 << 20) {
+            if !batch.isEmpty && (batch.count == config.maxDigestsPerFetch || batchBytes + assembly.lengths[digest]! > 8 << 20) {
                 batches.append(batch)
                 batch = []
                 batchBytes = 0
             }
             batch.append(digest)
-            batchBytes += lengths[digest]!
+            batchBytes += assembly.lengths[digest]!
         }
         if !batch.isEmpty { batches.append(batch) }
         let (remote, chunkCache, maxChunk) = (self.remote, self.cache, config.chunker.maxSize)
@@ -192,15 +181,17 @@ public struct Puller: Sendable {
                         throw ClientError.protocolError("chunk \(expected.hex) arrived with different content")
                     }
                     try chunkCache?.write(expected, view)
-                    try shared.place(expected, view)
+                    try assembly.place(expected, view)
                 }
                 tally.add("fetched", 1)
                 tally.add("payload", payload.count)
             }
         }
+    }
 
-        // 4. Verify each file as written, make it durable, and move it into place.
-        progress.begin("verifying", total: total)
+    /// 4. Verifies each file as written, makes it durable, and moves it into place.
+    private func commit(_ group: [Destination], _ files: [LocalFile]) throws {
+        progress.begin("verifying", total: group.reduce(0) { $0 + Int($1.manifest.size) })
         var directories: Set<String> = []
         for (d, file) in zip(group, files) {
             let sha256 = try Self.sha256(of: file, size: d.manifest.size) { self.progress.advance(bytes: $0) }
@@ -249,17 +240,52 @@ private struct Target: Sendable {
     let offset: UInt64
 }
 
-/// Where each digest goes, shared read-only by the cache, destination-file and fetch steps (writes are positional).
-private final class SharedTargets: @unchecked Sendable {  // immutable after init; pwrite is thread-safe
+/// One group's temporary files (next to their final names) and where each digest goes in them. Shared
+/// read-only by the cache, destination-file and fetch steps; writes are positional (`pwrite`).
+private final class Assembly: Sendable {
+    let files: [LocalFile]
+    /// Each distinct chunk once, in the order the group first names it.
+    let order: [[UInt8]]
+    let lengths: [[UInt8]: Int]
+    let totalBytes: Int
     private let targets: [[UInt8]: [Target]]
-    private let files: [LocalFile]
     private let progress: Progress
 
-    init(targets: [[UInt8]: [Target]], files: [LocalFile], progress: Progress) {
-        self.targets = targets
+    init(_ group: [Puller.Destination], progress: Progress) throws {
+        var files: [LocalFile] = []
+        for d in group {
+            let dir = directory(of: d.path)
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw ClientError.local("cannot create directory \(dir): \(error.localizedDescription)")
+            }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: d.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw ClientError.local("cannot write \(d.path): a directory is in the way")
+            }
+            files.append(try LocalFile(creating: Puller.temporaryPath(d.path)))
+        }
+        var targets: [[UInt8]: [Target]] = [:]
+        var lengths: [[UInt8]: Int] = [:]
+        var order: [[UInt8]] = []
+        for (f, d) in group.enumerated() {
+            var offset: UInt64 = 0
+            for i in 0..<d.manifest.count {
+                let digest = d.manifest.digest(at: i)
+                if targets[digest] == nil { order.append(digest); lengths[digest] = Int(d.manifest.lengths[i]) }
+                targets[digest, default: []].append(Target(file: f, offset: offset))
+                offset += UInt64(d.manifest.lengths[i])
+            }
+        }
         self.files = files
+        self.order = order
+        self.lengths = lengths
+        self.targets = targets
+        self.totalBytes = group.reduce(0) { $0 + Int($1.manifest.size) }
         self.progress = progress
     }
+
+    /// How many places the chunk goes to.
+    func copies(of digest: [UInt8]) -> Int { targets[digest]?.count ?? 0 }
 
     func place(_ digest: [UInt8], _ bytes: UnsafeRawBufferPointer) throws {
         guard let list = targets[digest] else { return }

@@ -1,6 +1,7 @@
 import CairnCore
 import CairnProtocol
 import Foundation
+import Synchronization
 import NIOHTTP1
 
 /// `s3://bucket/prefix`.
@@ -38,11 +39,10 @@ func forEachConcurrently<T: Sendable>(_ items: [T], limit: Int, _ body: @escapin
 }
 
 /// Accumulates counters from concurrent tasks.
-final class Tally: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var values: [String: Int] = [:]
-    func add(_ name: String, _ n: Int) { lock.withLock { values[name, default: 0] += n } }
-    subscript(_ name: String) -> Int { lock.withLock { values[name] ?? 0 } }
+final class Tally: Sendable {
+    private let values = Mutex<[String: Int]>([:])
+    func add(_ name: String, _ n: Int) { values.withLock { $0[name, default: 0] += n } }
+    subscript(_ name: String) -> Int { values.withLock { $0[name] ?? 0 } }
 }
 
 /// `cairn push`: chunk locally, ask the server which chunks it lacks, send only those (zstd on the wire
@@ -158,14 +158,26 @@ public struct Pusher: Sendable {
     private func pushGroup(_ group: [Source], bucket: String?, session: String, config: Remote.ServerConfiguration,
                            tally: Tally) async throws -> [(path: String, sha256: [UInt8])] {
         let logical = group.reduce(0) { $0 + $1.size }
-        progress.begin("chunking", total: logical)
-        var files: [ChunkedFile] = []
-        for source in group {
-            files.append(try chunkFile(source.path, parameters: config.chunker) { self.progress.advance(bytes: $0) })
-            guard files.last!.manifest.size == UInt64(source.size) else { throw ClientError.local("\(source.path) changed while it was being read") }
-        }
+        let files = try chunk(group, parameters: config.chunker, total: logical)
+        let (first, order) = Self.distinctChunks(files, tally: tally)
+        let missing = try await missingUploads(order, first, session: session, maxPerQuery: config.maxDigestsPerQuery)
+        try await send(missing, paths: group.map(\.path), session: session, logical: logical, maxBatchBytes: config.maxBatchBytes, tally: tally)
+        try await commit(zip(group, files).map { KeyedManifest(key: $0.key, manifest: $1.manifest) }, bucket: bucket, session: session)
+        return zip(group, files).map { ($0.key, $1.manifest.sha256) }
+    }
 
-        // One upload per distinct chunk, taken from its first occurrence.
+    /// Cuts each file into chunks (their sha256 and the file's md5 and sha256).
+    private func chunk(_ group: [Source], parameters: ChunkerParameters, total: Int) throws -> [ChunkedFile] {
+        progress.begin("chunking", total: total)
+        return try group.map { source in
+            let file = try chunkFile(source.path, parameters: parameters) { self.progress.advance(bytes: $0) }
+            guard file.manifest.size == UInt64(source.size) else { throw ClientError.local("\(source.path) changed while it was being read") }
+            return file
+        }
+    }
+
+    /// One upload per distinct chunk, taken from its first occurrence, and the distinct digests in order.
+    private static func distinctChunks(_ files: [ChunkedFile], tally: Tally) -> (first: [[UInt8]: Upload], order: [[UInt8]]) {
         var first: [[UInt8]: Upload] = [:]
         var order: [[UInt8]] = []
         for (f, file) in files.enumerated() {
@@ -178,10 +190,15 @@ public struct Pusher: Sendable {
                 }
             }
         }
+        return (first, order)
+    }
+
+    /// The uploads of the chunks the server lacks, asked `maxPerQuery` digests at a time.
+    private func missingUploads(_ order: [[UInt8]], _ first: [[UInt8]: Upload], session: String, maxPerQuery: Int) async throws -> [Upload] {
         var missing: [Upload] = []
         var start = 0
         while start < order.count {
-            let slice = order[start..<min(order.count, start + config.maxDigestsPerQuery)]
+            let slice = order[start..<min(order.count, start + maxPerQuery)]
             let answer = try await remote.missing(session: session, digests: slice.flatMap { $0 })
             guard answer.count % 32 == 0 else { throw ClientError.protocolError("the missing-chunk answer is not whole digests") }
             for i in 0..<answer.count / 32 {
@@ -190,12 +207,17 @@ public struct Pusher: Sendable {
             }
             start += slice.count
         }
+        return missing
+    }
+
+    /// Sends the missing chunks in batches of about 4 MiB, `jobs` batches in flight.
+    private func send(_ missing: [Upload], paths: [String], session: String, logical: Int, maxBatchBytes: Int, tally: Tally) async throws {
         let missingBytes = missing.reduce(0) { $0 + $1.length }
         progress.begin("sending", total: missingBytes)
         progress.advance(saved: logical - missingBytes)
         var batches: [[Upload]] = []
         var batch: [Upload] = [], batchBytes = 0
-        let limit = min(4 << 20, config.maxBatchBytes / 2)
+        let limit = min(4 << 20, maxBatchBytes / 2)
         for upload in missing {
             if batchBytes + upload.length > limit && !batch.isEmpty {
                 batches.append(batch)
@@ -206,7 +228,6 @@ public struct Pusher: Sendable {
             batchBytes += upload.length
         }
         if !batch.isEmpty { batches.append(batch) }
-        let paths = group.map(\.path)
         let (remote, progress) = (self.remote, self.progress)
         try await forEachConcurrently(batches, limit: jobs) { batch in
             let frames = try Self.frames(batch, paths: paths)
@@ -215,25 +236,27 @@ public struct Pusher: Sendable {
             tally.add("payload", frames.payload)
             progress.advance(bytes: batch.reduce(0) { $0 + $1.length })
         }
+    }
 
+    /// Commits the manifests, at most 10,000 (or 32 MiB of them) per request.
+    private func commit(_ entries: [KeyedManifest], bucket: String?, session: String) async throws {
         progress.begin("committing", total: 0)
-        var entries: [KeyedManifest] = []
-        var entryBytes = 0
-        for (source, file) in zip(group, files) {
-            entries.append(KeyedManifest(key: source.key, manifest: file.manifest))
-            entryBytes += file.manifest.encodedLength
-            if entries.count == 10_000 || entryBytes > 32 << 20 {
-                try await remote.commit(session: session, bucket: bucket, entries: entries)
-                progress.advance(files: entries.count)
-                entries = []
-                entryBytes = 0
+        var pending: [KeyedManifest] = []
+        var pendingBytes = 0
+        for entry in entries {
+            pending.append(entry)
+            pendingBytes += entry.manifest.encodedLength
+            if pending.count == 10_000 || pendingBytes > 32 << 20 {
+                try await remote.commit(session: session, bucket: bucket, entries: pending)
+                progress.advance(files: pending.count)
+                pending = []
+                pendingBytes = 0
             }
         }
-        if !entries.isEmpty {
-            try await remote.commit(session: session, bucket: bucket, entries: entries)
-            progress.advance(files: entries.count)
+        if !pending.isEmpty {
+            try await remote.commit(session: session, bucket: bucket, entries: pending)
+            progress.advance(files: pending.count)
         }
-        return zip(group, files).map { ($0.key, $1.manifest.sha256) }
     }
 
     /// Reads a batch's chunks from their files and frames them, zstd-compressed when that pays (`compressionPays`).

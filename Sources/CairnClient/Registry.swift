@@ -45,7 +45,7 @@ public struct ModelReference: Sendable, Equatable {
     }
 }
 
-/// The model registry's JSON API (native-api.md), answers as JSON objects.
+/// The model registry's JSON API (native-api.md), answers as `CairnProtocol` wire types.
 public struct Registry: Sendable {
     public let connection: Connection
 
@@ -54,57 +54,91 @@ public struct Registry: Sendable {
     /// `/api/v1/models/NAME/versions/N` or `/api/v1/models/NAME/aliases/A`: the base of a version's
     /// `lineage`, `files` and `manifests` (for an alias, `…/aliases/A` itself is the alias record).
     static func path(_ model: String, _ reference: VersionReference) -> String {
-        let base = "/api/v1/models/" + encodePath(model, keepSlash: true)
         switch reference {
-        case .latest: return base + "/versions/latest"
-        case .number(let n): return base + "/versions/\(n)"
-        case .alias(let a): return base + "/aliases/" + encodePath(a)
+        case .latest: return modelPath(model) + "/versions/latest"
+        case .number(let n): return modelPath(model) + "/versions/\(n)"
+        case .alias(let a): return aliasPath(model, a)
         }
     }
 
-    public static func modelPath(_ model: String) -> String { "/api/v1/models/" + encodePath(model, keepSlash: true) }
+    static func modelPath(_ model: String) -> String { "/api/v1/models/" + encodePath(model, keepSlash: true) }
+    static func aliasPath(_ model: String, _ alias: String) -> String { modelPath(model) + "/aliases/" + encodePath(alias) }
 
-    public func get(_ path: String, query: String = "") async throws -> [String: Any] {
-        try Self.object(try await connection.send(.GET, path, query: query))
+    public func createModel(_ request: CreateModelRequest) async throws -> ModelInfo {
+        try await connection.json(ModelInfo.self, .POST, "/api/v1/models", body: request)
     }
 
-    public func send(_ method: HTTPMethod, _ path: String, query: String = "", json: [String: Any]? = nil) async throws -> [String: Any] {
-        let body = try json.map { Array(try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys])) }
-        let reply = try await connection.send(method, path, query: query, body: body)
-        return reply.body.isEmpty ? [:] : try Self.object(reply)
+    public func model(_ name: String) async throws -> ModelInfo {
+        try await connection.json(ModelInfo.self, .GET, Self.modelPath(name))
     }
 
-    public func version(_ model: String, _ reference: VersionReference) async throws -> [String: Any] {
-        if case .alias = reference { return try await get(Self.path(model, reference) + "/version") }
-        return try await get(Self.path(model, reference))
-    }
-
-    public func aliases(_ model: String) async throws -> [[String: Any]] {
-        try await get(Self.modelPath(model) + "/aliases")["aliases"] as? [[String: Any]] ?? []
-    }
-
-    public func lineage(_ model: String, _ reference: VersionReference) async throws -> [String: Any] {
-        try await get(Self.path(model, reference) + "/lineage")
-    }
-
-    /// Every page of a paginated listing (`models` or `versions`), in order.
-    public func all(_ path: String, field: String, query: String = "") async throws -> [[String: Any]] {
-        var out: [[String: Any]] = []
+    /// Every model with the prefix and all the tags (`key:value`), in name order.
+    public func models(prefix: String, tags: [String: String]) async throws -> [ModelInfo] {
+        var query = "prefix=" + URIEncoding.encode(prefix, encodeSlash: true)
+        for (k, v) in tags.sorted(by: { $0.key < $1.key }) { query += "&tag=" + URIEncoding.encode(k + ":" + v, encodeSlash: true) }
+        var out: [ModelInfo] = []
         var after: String?
         repeat {
-            var q = query.isEmpty ? "limit=1000" : query + "&limit=1000"
-            if let after { q += "&after=" + URIEncoding.encode(after, encodeSlash: true) }
-            let page = try await get(path, query: q)
-            out += page[field] as? [[String: Any]] ?? []
-            after = (page["next"] as? String) ?? (page["next"] as? Int).map(String.init)
+            let page = try await connection.json(ModelPage.self, .GET, "/api/v1/models", query: query + "&" + Self.pageQuery(after))
+            out += page.models
+            after = page.next
         } while after != nil
         return out
     }
 
-    static func object(_ reply: Connection.Reply) throws -> [String: Any] {
-        guard let o = try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any] else {
-            throw ClientError.protocolError("expected a JSON object, got \(reply.body.count) bytes")
-        }
-        return o
+    /// Every version of a model, in number order.
+    public func versions(_ model: String) async throws -> [VersionInfo] {
+        var out: [VersionInfo] = []
+        var after: String?
+        repeat {
+            let page = try await connection.json(VersionPage.self, .GET, Self.modelPath(model) + "/versions", query: Self.pageQuery(after))
+            out += page.versions
+            after = page.next.map(String.init)
+        } while after != nil
+        return out
+    }
+
+    private static func pageQuery(_ after: String?) -> String {
+        "limit=1000" + (after.map { "&after=" + URIEncoding.encode($0, encodeSlash: true) } ?? "")
+    }
+
+    public func version(_ model: String, _ reference: VersionReference) async throws -> VersionInfo {
+        if case .alias = reference { return try await connection.json(VersionInfo.self, .GET, Self.path(model, reference) + "/version") }
+        return try await connection.json(VersionInfo.self, .GET, Self.path(model, reference))
+    }
+
+    /// Creates the next version (and the model with it when `createModel` says so).
+    public func createVersion(_ model: String, _ request: CreateVersionRequest) async throws -> VersionInfo {
+        try await connection.json(VersionInfo.self, .POST, Self.modelPath(model) + "/versions", body: request)
+    }
+
+    public func aliases(_ model: String) async throws -> [AliasInfo] {
+        try await connection.json(AliasList.self, .GET, Self.modelPath(model) + "/aliases").aliases
+    }
+
+    public func setAlias(_ model: String, _ alias: String, _ request: SetAliasRequest) async throws -> AliasInfo {
+        try await connection.json(AliasInfo.self, .PUT, Self.aliasPath(model, alias), body: request)
+    }
+
+    public func deleteAlias(_ model: String, _ alias: String, reason: String?, force: Bool) async throws {
+        var query: [String] = []
+        if let reason { query.append("reason=" + URIEncoding.encode(reason, encodeSlash: true)) }
+        if force { query.append("force=true") }
+        try await connection.call(.DELETE, Self.aliasPath(model, alias), query: query.joined(separator: "&"))
+    }
+
+    /// Every move of an alias; with `at`, also the version it named then.
+    public func aliasHistory(_ model: String, _ alias: String, at: String?) async throws -> AliasHistory {
+        try await connection.json(AliasHistory.self, .GET, Self.aliasPath(model, alias) + "/history",
+                                  query: at.map { "at=" + URIEncoding.encode($0, encodeSlash: true) } ?? "")
+    }
+
+    public func lineage(_ model: String, _ reference: VersionReference) async throws -> Upstream {
+        try await connection.json(Upstream.self, .GET, Self.path(model, reference) + "/lineage")
+    }
+
+    /// Every version trained on a dataset (`md5:HEX` or `sha256:HEX`), directly or through parents.
+    public func downstream(_ dataset: String) async throws -> Downstream {
+        try await connection.json(Downstream.self, .GET, "/api/v1/lineage/datasets/" + URIEncoding.encode(dataset, encodeSlash: true))
     }
 }

@@ -19,23 +19,17 @@ public struct Remote: Sendable {
     }
 
     public func configuration() async throws -> ServerConfiguration {
-        let reply = try await connection.send(.GET, "/api/v1/dedupe")
-        guard let o = try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any], let c = o["chunker"] as? [String: Any],
-              let min = c["min_size"] as? Int, let avg = c["avg_size"] as? Int, let max = c["max_size"] as? Int, let n = c["normalization"] as? Int else {
+        let c: DedupeConfiguration
+        do { c = try await connection.json(DedupeConfiguration.self, .GET, "/api/v1/dedupe") } catch ClientError.protocolError {
             throw ClientError.protocolError("GET /api/v1/dedupe did not describe the chunker (is this a Cairn server?)")
         }
-        return ServerConfiguration(chunker: ChunkerParameters(minSize: min, averageSize: avg, maxSize: max, normalization: n),
-                                   maxBatchBytes: o["max_batch_bytes"] as? Int ?? 4 << 20,
-                                   maxDigestsPerQuery: o["max_digests_per_query"] as? Int ?? 8192,
-                                   maxDigestsPerFetch: o["max_digests_per_fetch"] as? Int ?? 1024)
+        return ServerConfiguration(chunker: ChunkerParameters(minSize: c.chunker.minSize, averageSize: c.chunker.avgSize,
+                                                              maxSize: c.chunker.maxSize, normalization: c.chunker.normalization),
+                                   maxBatchBytes: c.maxBatchBytes, maxDigestsPerQuery: c.maxDigestsPerQuery, maxDigestsPerFetch: c.maxDigestsPerFetch)
     }
 
     public func createSession() async throws -> String {
-        let reply = try await connection.send(.POST, "/api/v1/dedupe/sessions")
-        guard let o = try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any], let id = o["session"] as? String else {
-            throw ClientError.protocolError("no session in the answer to POST /api/v1/dedupe/sessions")
-        }
-        return id
+        try await connection.json(SessionCreated.self, .POST, "/api/v1/dedupe/sessions").session
     }
 
     public func deleteSession(_ id: String) async {

@@ -89,19 +89,36 @@ import Testing
         #expect(throws: ClientError.self) { try DvcLock(parsing: "stages:\n  s:\n  bad line without colon\n") }
     }
 
-    @Test func miniYAMLShapes() throws {
-        let doc = try MiniYAML.parse("""
-            a: 1
-            b:
-              - x
-              - 'it''s'
-            c: {}
-            d: |
-              line one
-              line two
-            e: plain # comment
-            """)
-        #expect(doc == .map([("a", .scalar("1")), ("b", .list([.scalar("x"), .scalar("it's")])), ("c", .map([])),
-                             ("d", .scalar("line one\nline two")), ("e", .scalar("plain"))]))
+    /// What the hand-written subset got wrong: escapes in double-quoted strings, quotes doubled in single-quoted
+    /// ones, plain scalars continued on the next line, flow style.
+    @Test func dvcLockIsReadAsYAML() throws {
+        let lock = try DvcLock(parsing: #"""
+            schema: '2.0'
+            stages:
+              train:
+                cmd: python train.py
+                  --epochs 3
+                deps:
+                - path: "data/caf\u00e9 \"raw\".csv"
+                  md5: 0123456789abcdef0123456789abcdef
+                - {path: 'it''s.csv', md5: fedcba9876543210fedcba9876543210}
+                params:
+                  params.yaml:
+                    lr: 1e-3
+                    layers: [64, 32]
+                    note: "tab\there"
+                    empty:
+            """#)
+        #expect(lock.stages.map(\.name) == ["train"])
+        #expect(lock.stages[0].dependencies == [
+            .init(path: "data/café \"raw\".csv", md5: "0123456789abcdef0123456789abcdef", isDirectory: false),
+            .init(path: "it's.csv", md5: "fedcba9876543210fedcba9876543210", isDirectory: false),
+        ])
+        #expect(lock.stages[0].parameters == ["lr": "1e-3", "layers": "[64, 32]", "note": "tab\there"])
+    }
+
+    @Test func malformedYAMLIsAClearError() {
+        let error = #expect(throws: ClientError.self) { try DvcLock(parsing: "stages:\n  s: [unclosed\n") }
+        #expect(error?.description.hasPrefix("dvc.lock is not valid YAML") == true, "\(String(describing: error))")
     }
 }
