@@ -25,8 +25,10 @@ public struct PayloadChecks {
         }
         guard named.count <= 1 else { throw ServiceError.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") }
         if let (alg, value) = named.first {
+            // A value that is not even base64 of the algorithm's length cannot match the body: BadDigest, as for
+            // any other value that does not match.
             guard let bytes = base64Decode(value.trimmingCharacters(in: .whitespaces)), bytes.count == alg.digestLength else {
-                throw ServiceError.invalidRequest("Value for \(alg.headerName) header is invalid.")
+                throw ServiceError.badDigest("The \(alg.rawValue) you specified did not match the calculated checksum.")
             }
             algorithm = alg
             headerValue = bytes
@@ -61,7 +63,7 @@ public struct PayloadChecks {
                 throw ServiceError.invalidRequest("The trailing header \(trailerName) announced in x-amz-trailer was not sent.")
             }
             guard let bytes = base64Decode(text.trimmingCharacters(in: .whitespaces)), bytes.count == algorithm.digestLength else {
-                throw ServiceError.invalidRequest("Value for \(trailerName) trailing header is invalid.")
+                throw ServiceError.badDigest("The \(algorithm.rawValue) you specified did not match the calculated checksum.")
             }
             expected = bytes
         }

@@ -12,6 +12,8 @@ public struct ServiceError: Error, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var message: String
     public var extra: [(String, String)] = []
+    /// Headers the answer carries besides the error (a 304 or 412 has the object's `ETag` and `Last-Modified`).
+    public var headers: HTTPFields = [:]
 
     public init(_ code: String, _ status: HTTPResponse.Status, _ message: String, extra: [(String, String)] = []) {
         self.code = code

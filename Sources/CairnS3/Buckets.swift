@@ -8,15 +8,39 @@ import Hummingbird
 import NIOCore
 
 extension S3Service {
+    /// ListBuckets, in name order, paged with `max-buckets` and `continuation-token` (the last name of the
+    /// previous page), filtered by `prefix` and `bucket-region`.
     func listBuckets(_ c: ServiceRequest) throws -> Response {
+        var maxBuckets = 10_000
+        if let text = c.query["max-buckets"] {
+            guard let n = Int(text), (1...10_000).contains(n) else {
+                throw ServiceError.invalidArgument("Argument max-buckets must be an integer between 1 and 10000", name: "max-buckets", value: text)
+            }
+            maxBuckets = n
+        }
+        var after: String?
+        if let token = c.query["continuation-token"] {
+            guard let bytes = base64Decode(token), let name = String(validating: bytes, as: UTF8.self) else {
+                throw ServiceError.invalidArgument("The continuation token provided is incorrect", name: "continuation-token", value: token)
+            }
+            after = name
+        }
+        let prefix = c.query["prefix"]
+        var buckets = try store.listBuckets().filter { b in
+            (prefix.map { b.name.hasPrefix($0) } ?? true) && (after.map { $0.utf8.lexicographicallyPrecedes(b.name.utf8) } ?? true)
+        }
+        if let wanted = c.query["bucket-region"], wanted != region { buckets = [] }
+        let page = buckets.prefix(maxBuckets)
         var w = XMLWriter()
         w.open("ListAllMyBucketsResult", xmlns: s3Namespace)
         w.principal("Owner", c.auth.accessKeyID)
         w.open("Buckets")
-        for b in try store.listBuckets() {
+        for b in page {
             w.open("Bucket"); w.element("Name", b.name); w.element("CreationDate", ISO8601Time.format(b.created)); w.element("BucketRegion", region); w.close("Bucket")
         }
         w.close("Buckets")
+        if buckets.count > page.count, let last = page.last { w.element("ContinuationToken", base64Encode(Array(last.name.utf8))) }
+        if let prefix { w.element("Prefix", prefix) }
         w.close("ListAllMyBucketsResult")
         return xmlResponse(w.string)
     }
@@ -33,7 +57,11 @@ extension S3Service {
                               "The \(location) location constraint is incompatible for the region specific endpoint this request was sent to.")
             }
         }
-        try await store.createBucket(bucket)
+        do {
+            try await store.createBucket(bucket)
+        } catch StoreError.bucketAlreadyOwnedByYou where region == "us-east-1" {
+            // AWS's legacy behaviour in us-east-1: success, the bucket and its objects untouched.
+        }
         return Response.empty(headers: [.location: "/\(bucket)"])
     }
 
@@ -92,7 +120,9 @@ extension S3Service {
         } else {
             startAfter = q["marker"]
         }
-        let listing = try store.list(bucket: bucket, prefix: prefix, delimiter: delimiter, startAfter: startAfter.flatMap { $0.isEmpty ? nil : $0 }, maxKeys: maxKeys)
+        // max-keys=0 asks for nothing: an empty page that is not truncated (the bucket must still exist).
+        let listing = maxKeys == 0 ? try emptyListing(bucket)
+            : try store.list(bucket: bucket, prefix: prefix, delimiter: delimiter, startAfter: startAfter.flatMap { $0.isEmpty ? nil : $0 }, maxKeys: maxKeys)
 
         var w = XMLWriter()
         w.open("ListBucketResult", xmlns: s3Namespace)
@@ -128,6 +158,11 @@ extension S3Service {
         }
         w.close("ListBucketResult")
         return xmlResponse(w.string)
+    }
+
+    private func emptyListing(_ bucket: String) throws -> Store.Listing {
+        try requireBucket(bucket)
+        return Store.Listing()
     }
 
     func deleteObjects(_ c: ServiceRequest, _ bucket: String) async throws -> Response {

@@ -48,13 +48,7 @@ extension S3Service {
         _ = try requireUpload(bucket, key, id)
         let (source, _, _) = try copySource(c)
         try checkCopyPreconditions(c, source)
-        var range: Range<UInt64> = 0..<source.size
-        if let text = c.header("x-amz-copy-source-range") {
-            guard let r = try? parseRange(text, size: source.size), text.contains("-"), !text.hasPrefix("bytes=-") else {
-                throw ServiceError("InvalidRange", .rangeNotSatisfiable, "The requested range is not satisfiable")
-            }
-            range = r
-        }
+        let range = try c.header("x-amz-copy-source-range").map { try Self.copySourceRange($0, size: source.size) } ?? 0..<source.size
         guard let blob = try store.blob(source.blob) else { throw ServiceError(StoreError.missingChunk(source.blob.hex)) }
         let writer = store.makeBlobWriter()
         try await streamBlob(store: store, blob: blob, range: range) { buffer in
@@ -68,6 +62,19 @@ extension S3Service {
         w.element("ETag", "\"\(part.etag)\"")
         w.close("CopyPartResult")
         return xmlResponse(w.string)
+    }
+
+    /// `bytes=first-last`, both given and inside the source; anything else is 400 InvalidArgument, as in S3.
+    static func copySourceRange(_ text: String, size: UInt64) throws -> Range<UInt64> {
+        let parts = text.hasPrefix("bytes=") ? text.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false) : []
+        guard parts.count == 2, let first = UInt64(parts[0]), let last = UInt64(parts[1]), first <= last else {
+            throw ServiceError.invalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
+                                               name: "x-amz-copy-source-range", value: text)
+        }
+        guard last < size else {
+            throw ServiceError.invalidArgument("Range specified is not valid for source object of size: \(size)", name: "x-amz-copy-source-range", value: text)
+        }
+        return first..<(last + 1)
     }
 
     func completeMultipartUpload(_ c: ServiceRequest, _ bucket: String, _ key: String, _ id: String) async throws -> Response {

@@ -68,19 +68,25 @@ extension S3Service {
         return Response.empty(.noContent)
     }
 
-    /// Evaluates GET/HEAD preconditions (RFC 7232 order, as S3 applies them).
+    /// Evaluates GET/HEAD preconditions (RFC 7232 order, as S3 applies them). A 304 or 412 carries the
+    /// object's `ETag` and `Last-Modified`, as a 200 would.
     private func checkPreconditions(_ c: ServiceRequest, _ record: ObjectRecord) throws {
         let etag = record.etag
         let modified = floor(record.modified.timeIntervalSince1970)
+        func failed(_ error: ServiceError) -> ServiceError {
+            var e = error
+            e.headers = [.eTag: "\"\(etag)\"", .lastModified: HTTPDate.format(record.modified)]
+            return e
+        }
         if let im = c.header("if-match") {
-            if !etagList(im).contains(where: { $0 == "*" || $0 == etag }) { throw ServiceError(StoreError.preconditionFailed) }
+            if !etagList(im).contains(where: { $0 == "*" || $0 == etag }) { throw failed(ServiceError(StoreError.preconditionFailed)) }
         } else if let ius = c.header("if-unmodified-since").flatMap(HTTPDate.parse), modified > ius.timeIntervalSince1970 {
-            throw ServiceError(StoreError.preconditionFailed)
+            throw failed(ServiceError(StoreError.preconditionFailed))
         }
         if let inm = c.header("if-none-match") {
-            if etagList(inm).contains(where: { $0 == "*" || $0 == etag }) { throw S3Error.notModified }
+            if etagList(inm).contains(where: { $0 == "*" || $0 == etag }) { throw failed(S3Error.notModified) }
         } else if let ims = c.header("if-modified-since").flatMap(HTTPDate.parse), modified <= ims.timeIntervalSince1970 {
-            throw S3Error.notModified
+            throw failed(S3Error.notModified)
         }
     }
 

@@ -31,6 +31,7 @@ public struct S3Service: HTTPAPI {
     public func respond(to request: Request, requestID: String) async throws -> Response {
         // Path-style addressing: /bucket/key. The key is everything after the first '/', exactly.
         let (bucket, key) = try Self.bucketAndKey(request.uri.path)
+        if request.method == .options { throw Self.preflightRefusal(request) }
         let c = try authenticator.context(for: request, requestID: requestID)
         let hasCopySource = request.headers[HTTPField.Name("x-amz-copy-source")!] != nil
         let endpoint = try Endpoint.parse(method: request.method.rawValue, bucket: bucket, key: key, query: c.query, hasCopySource: hasCopySource)
@@ -42,6 +43,15 @@ public struct S3Service: HTTPAPI {
         }
         if let key { try validateKey(key) }
         return try await dispatch(c, endpoint)
+    }
+
+    /// A CORS preflight (OPTIONS, unsigned) is refused as S3 refuses one for a bucket without a CORS
+    /// configuration: 400 without an `Origin` header, 403 with one.
+    static func preflightRefusal(_ request: Request) -> ServiceError {
+        guard request.headers[HTTPField.Name("origin")!] != nil else {
+            return ServiceError("BadRequest", .badRequest, "Insufficient information. Origin request header needed.")
+        }
+        return ServiceError("AccessForbidden", .forbidden, "CORSResponse: CORS is not enabled for this bucket.")
     }
 
     /// The percent-decoded bucket and key of a path-style request path.
@@ -85,6 +95,7 @@ public struct S3Service: HTTPAPI {
 
     public func errorResponse(_ error: ServiceError, cause: any Error, request: Request, requestID: String) -> Response {
         var headers: HTTPFields = [.contentType: "application/xml"]
+        headers.append(contentsOf: error.headers)
         if request.method == .head || error.status == .notModified {
             headers[.contentLength] = "0"
             return Response(status: error.status, headers: headers, body: .init())

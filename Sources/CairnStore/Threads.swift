@@ -10,7 +10,7 @@ func onOwnThread<T>(_ body: @escaping () throws -> T) async throws -> T {
     }
 }
 
-private final class UncheckedBox<T>: @unchecked Sendable {
+private final class UncheckedBox<T>: @unchecked Sendable {  // handed to the one thread that uses it, once
     let value: T
     init(_ value: T) { self.value = value }
 }

@@ -161,9 +161,10 @@ public struct SigV4Verifier: Sendable {
         guard let date = AMZDate.parse(amzDate) else {
             throw queryError("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
         }
-        guard let expires = Int(expiresText) else { throw queryError("X-Amz-Expires should be a number") }
-        guard expires >= 1 else { throw queryError("X-Amz-Expires must be non-negative and non-zero") }
-        guard expires <= 604800 else { throw queryError("X-Amz-Expires must be less than a week (in seconds) that is 604800") }
+        // An expiry outside 1…604800 is refused as S3 refuses an expired URL: 403 AccessDenied.
+        guard let expires = Int(expiresText) else { throw SigV4Error(.accessDenied, "X-Amz-Expires should be a number") }
+        guard expires >= 1 else { throw SigV4Error(.accessDenied, "X-Amz-Expires must be non-negative and non-zero") }
+        guard expires <= 604800 else { throw SigV4Error(.accessDenied, "X-Amz-Expires must be less than a week (in seconds) that is 604800") }
         let maxClockSkew = self.maxClockSkew
         return Claim(
             scope: scope, signedHeadersText: signedHeadersText, signature: signature,

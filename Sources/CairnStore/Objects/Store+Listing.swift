@@ -9,6 +9,8 @@ extension Store {
         public var isTruncated = false
         /// The last key or common prefix returned: where the next page starts after.
         public var last: String?
+
+        public init() {}
     }
 
     /// Lists keys in UTF-8 byte order after `startAfter`, rolling keys up to the first `delimiter`

@@ -42,7 +42,7 @@ final class GroupCommitter: @unchecked Sendable {  // queue guarded by `conditio
     }
 
     /// Carries a job's result from the writer thread to the awaiting task (written before `finish`).
-    private final class ResultBox<T>: @unchecked Sendable { var value: T? }
+    private final class ResultBox<T>: @unchecked Sendable { var value: T? }  // written by the writer thread before the job resumes its caller
 
     private func enqueue(_ job: Job) {
         condition.lock()

@@ -1,0 +1,193 @@
+"""S3 to the letter (issue 11): edge cases AWS documents and SDKs or conformance suites exercise.
+
+Each test names the behaviour it pins; every one of them failed before the change that made it pass.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from harness import (
+    REGION,
+    assert_client_error,
+    assert_s3_error,
+    empty_and_delete_bucket,
+    http_status,
+    unique_bucket_name,
+)
+
+MiB = 1 << 20
+
+
+def client_for(endpoint, region: str):
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint.url, region_name=region,
+        aws_access_key_id=endpoint.access_key, aws_secret_access_key=endpoint.secret_key,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+# ---------------------------------------------------------------- buckets
+
+
+def test_create_owned_bucket_in_us_east_1_succeeds_and_keeps_objects(s3, bucket):
+    assert REGION == "us-east-1"
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"still here")
+    resp = s3.create_bucket(Bucket=bucket)
+    assert http_status(resp) == 200
+    assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"still here"
+
+
+def test_create_owned_bucket_elsewhere_is_409(server_factory):
+    srv = server_factory.start("eu", extra_args=["--region", "eu-central-1"])
+    client = client_for(srv.endpoint(), "eu-central-1")
+    conf = {"LocationConstraint": "eu-central-1"}
+    client.create_bucket(Bucket="owned", CreateBucketConfiguration=conf)
+    client.put_object(Bucket="owned", Key="kept", Body=b"x")
+    with pytest.raises(ClientError) as ei:
+        client.create_bucket(Bucket="owned", CreateBucketConfiguration=conf)
+    assert_client_error(ei, 409, "BucketAlreadyOwnedByYou")
+    assert client.get_object(Bucket="owned", Key="kept")["Body"].read() == b"x"
+
+
+def test_list_buckets_pages_in_name_order(s3):
+    prefix = unique_bucket_name("lb")[:20]
+    names = sorted(f"{prefix}-{i}" for i in range(5))
+    for name in names:
+        s3.create_bucket(Bucket=name)
+    try:
+        seen, token, pages = [], None, 0
+        while True:
+            kwargs = {"MaxBuckets": 2, "Prefix": prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = s3.list_buckets(**kwargs)
+            pages += 1
+            assert page["Prefix"] == prefix
+            seen += [b["Name"] for b in page["Buckets"]]
+            token = page.get("ContinuationToken")
+            if not token:
+                break
+            assert len(page["Buckets"]) == 2
+        assert seen == names and pages == 3
+        everything = s3.list_buckets(Prefix=prefix)
+        assert [b["Name"] for b in everything["Buckets"]] == names and "ContinuationToken" not in everything
+        assert [b["Name"] for b in s3.list_buckets(Prefix=prefix, BucketRegion=REGION)["Buckets"]] == names
+        assert s3.list_buckets(Prefix=prefix, BucketRegion="ap-south-2")["Buckets"] == []
+    finally:
+        for name in names:
+            empty_and_delete_bucket(s3, name)
+
+
+def test_list_buckets_rejects_a_bad_page_size(raw):
+    r = raw.request("GET", query={"max-buckets": "0"})
+    assert_s3_error(r, 400, "InvalidArgument")
+
+
+# ---------------------------------------------------------------- reads
+
+
+def test_304_and_412_carry_etag_and_last_modified(raw, s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="cond", Body=b"conditional")["ETag"]
+    head = s3.head_object(Bucket=bucket, Key="cond")
+    last_modified = head["ResponseMetadata"]["HTTPHeaders"]["last-modified"]
+    not_modified = raw.request("GET", bucket, "cond", headers={"If-None-Match": etag})
+    assert not_modified.status == 304
+    assert (not_modified.header("ETag"), not_modified.header("Last-Modified")) == (etag, last_modified)
+    failed = raw.request("GET", bucket, "cond", headers={"If-Match": '"0123456789abcdef0123456789abcdef"'})
+    assert_s3_error(failed, 412, "PreconditionFailed")
+    assert (failed.header("ETag"), failed.header("Last-Modified")) == (etag, last_modified)
+    failed_head = raw.request("HEAD", bucket, "cond", headers={"If-Match": '"0123456789abcdef0123456789abcdef"'})
+    assert failed_head.status == 412 and failed_head.header("ETag") == etag
+
+
+# ---------------------------------------------------------------- listing
+
+
+@pytest.mark.parametrize("v2", [True, False], ids=["v2", "v1"])
+def test_max_keys_zero_is_an_empty_untruncated_page(s3, bucket, v2):
+    s3.put_object(Bucket=bucket, Key="a", Body=b"1")
+    resp = s3.list_objects_v2(Bucket=bucket, MaxKeys=0) if v2 else s3.list_objects(Bucket=bucket, MaxKeys=0)
+    assert resp["IsTruncated"] is False
+    assert "Contents" not in resp and resp["MaxKeys"] == 0
+    if v2:
+        assert resp["KeyCount"] == 0
+    with pytest.raises(ClientError) as ei:
+        s3.list_objects_v2(Bucket=bucket + "-absent", MaxKeys=0)
+    assert_client_error(ei, 404, "NoSuchBucket")
+
+
+# ---------------------------------------------------------------- UploadPartCopy
+
+
+@pytest.mark.parametrize("copy_range", ["bytes=0-1048576", "bytes=5-", "bytes=-5", "bytes=9-3", "items=0-1"],
+                         ids=["beyond-the-source", "open-ended", "suffix", "reversed", "not-bytes"])
+def test_upload_part_copy_with_a_bad_range_is_invalid_argument(s3, bucket, copy_range):
+    s3.put_object(Bucket=bucket, Key="source", Body=b"s" * MiB)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="target")["UploadId"]
+    try:
+        with pytest.raises(ClientError) as ei:
+            s3.upload_part_copy(Bucket=bucket, Key="target", UploadId=up, PartNumber=1,
+                                CopySource={"Bucket": bucket, "Key": "source"}, CopySourceRange=copy_range)
+        assert_client_error(ei, 400, "InvalidArgument")
+        assert s3.list_parts(Bucket=bucket, Key="target", UploadId=up).get("Parts", []) == []
+    finally:
+        s3.abort_multipart_upload(Bucket=bucket, Key="target", UploadId=up)
+
+
+def test_upload_part_copy_range_up_to_the_last_byte(s3, bucket):
+    data = bytes(range(256)) * 4096
+    s3.put_object(Bucket=bucket, Key="source", Body=data)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="target")["UploadId"]
+    part = s3.upload_part_copy(Bucket=bucket, Key="target", UploadId=up, PartNumber=1,
+                               CopySource={"Bucket": bucket, "Key": "source"}, CopySourceRange=f"bytes=1000-{len(data) - 1}")
+    s3.complete_multipart_upload(Bucket=bucket, Key="target", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["CopyPartResult"]["ETag"]}]})
+    assert s3.get_object(Bucket=bucket, Key="target")["Body"].read() == data[1000:]
+
+
+# ---------------------------------------------------------------- presigned URLs and preflight
+
+
+@pytest.mark.parametrize("expires", ["604801", "0", "-1", "soon"])
+@pytest.mark.parametrize("method", ["get_object", "put_object"])
+def test_presigned_expiry_outside_a_week_is_access_denied(s3, bucket, server, expires, method):
+    s3.put_object(Bucket=bucket, Key="pre", Body=b"secret")
+    url = s3.generate_presigned_url(method, Params={"Bucket": bucket, "Key": "pre"}, ExpiresIn=60)
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.urlencode([(k, expires if k == "X-Amz-Expires" else v)
+                                    for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)])
+    url = urllib.parse.urlunsplit(parts._replace(query=query))
+    r = requests.get(url, timeout=30) if method == "get_object" else requests.put(url, data=b"overwritten", timeout=30)
+    assert r.status_code == 403, r.text[:500]
+    assert "<Code>AccessDenied</Code>" in r.text and "X-Amz-Expires" in r.text, r.text[:500]
+    assert s3.get_object(Bucket=bucket, Key="pre")["Body"].read() == b"secret"
+
+
+def test_cors_preflight_without_configuration(server, bucket):
+    url = f"{server.url}/{bucket}/some/key"
+    r = requests.options(url, timeout=30)
+    assert r.status_code == 400, r.text[:500]
+    r = requests.options(url, headers={"Origin": "https://app.example", "Access-Control-Request-Method": "PUT"}, timeout=30)
+    assert r.status_code == 403, r.text[:500]
+    assert "<Code>AccessForbidden</Code>" in r.text
+
+
+# ---------------------------------------------------------------- checksums
+
+
+@pytest.mark.parametrize("value", ["not base64!", "AAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+                         ids=["not-base64", "too-short", "too-long"])
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"])
+def test_a_malformed_checksum_value_is_bad_digest(raw, s3, bucket, algorithm, value):
+    r = raw.request("PUT", bucket, "ck/bad", body=b"payload", headers={f"x-amz-checksum-{algorithm.lower()}": value})
+    assert_s3_error(r, 400, "BadDigest")
+    with pytest.raises(ClientError) as ei:
+        s3.head_object(Bucket=bucket, Key="ck/bad")
+    assert http_status(ei.value) == 404
