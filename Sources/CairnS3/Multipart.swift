@@ -103,7 +103,7 @@ extension S3Service {
                 }
             }
         }
-        let record = try await store.completeUpload(id, parts: requested, condition: try writeCondition(c))
+        let record = try await store.completeUpload(id, parts: requested, condition: try writeCondition(c, etagAllowed: true))
         var w = XMLWriter()
         w.open("CompleteMultipartUploadResult", xmlns: s3Namespace)
         w.element("Location", "/\(upload.bucket)/\(upload.key)")

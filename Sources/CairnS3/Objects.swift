@@ -23,8 +23,10 @@ extension S3Service {
             if storedHeaderNames.contains(name) {
                 var value = field.value
                 if name == "content-encoding" {
-                    // aws-chunked is transfer framing, not a property of the object.
-                    value = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "aws-chunked" && !$0.isEmpty }.joined(separator: ",")
+                    // aws-chunked is transfer framing, not a property of the object; the other codings stay as sent.
+                    value = value.split(separator: ",", omittingEmptySubsequences: false)
+                        .filter { $0.trimmingCharacters(in: .whitespaces) != "aws-chunked" }.joined(separator: ",")
+                        .trimmingCharacters(in: CharacterSet(charactersIn: " \t,"))
                     if value.isEmpty { continue }
                 }
                 headers.append((name, value))
@@ -40,12 +42,13 @@ extension S3Service {
         return headers
     }
 
-    func writeCondition(_ c: ServiceRequest) throws -> Store.WriteCondition {
-        if let inm = c.header("if-none-match") {
-            guard inm.trimmingCharacters(in: .whitespaces) == "*" else {
-                throw S3Error.notImplemented("If-None-Match on writes other than '*'")
-            }
-            return .mustNotExist
+    /// The precondition of a write. `If-None-Match` names `*` on every write, and also an ETag on
+    /// CompleteMultipartUpload (`etagAllowed`), as S3 accepts them.
+    func writeCondition(_ c: ServiceRequest, etagAllowed: Bool = false) throws -> Store.WriteCondition {
+        if let inm = c.header("if-none-match")?.trimmingCharacters(in: .whitespaces) {
+            if inm == "*" { return .mustNotExist }
+            guard etagAllowed else { throw S3Error.notImplemented("If-None-Match on writes other than '*'") }
+            return .etagDiffers(unquote(inm))
         }
         if let im = c.header("if-match") { return .etagMatches(unquote(im)) }
         return .none
@@ -66,6 +69,25 @@ extension S3Service {
     func deleteObject(_ bucket: String, _ key: String) async throws -> Response {
         try await store.deleteObject(bucket: bucket, key: key)
         return Response.empty(.noContent)
+    }
+
+    /// The bytes of part `text` of the object (`partNumber`): for a multipart object that part, for any other
+    /// object part 1 is the whole. A 206 with `Content-Range`, as S3 answers.
+    private func partRange(_ c: ServiceRequest, _ text: String, _ record: ObjectRecord, headers: inout HTTPFields) throws -> (Range<UInt64>, HTTPResponse.Status) {
+        guard let n = Int(text), (1...10_000).contains(n) else {
+            throw ServiceError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: text)
+        }
+        guard c.header("range") == nil else { throw ServiceError.invalidRequest("Cannot specify both Range header and partNumber query parameter") }
+        let sizes = record.partSizes.isEmpty ? [record.size] : record.partSizes
+        guard n <= sizes.count else {
+            if record.partSizes.isEmpty { throw ServiceError(StoreError.invalidPart("part \(n) of a single-part object")) }
+            throw ServiceError("InvalidPartNumber", .rangeNotSatisfiable, "The requested partnumber is not satisfiable",
+                               extra: [("PartNumberRequested", String(n)), ("ActualPartCount", String(sizes.count))])
+        }
+        let start = sizes[..<(n - 1)].reduce(0, +)
+        let range = start..<(start + sizes[n - 1])
+        headers[.contentRange] = range.isEmpty ? "bytes */\(record.size)" : "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"
+        return (range, .partialContent)
     }
 
     /// Evaluates GET/HEAD preconditions (RFC 7232 order, as S3 applies them). A 304 or 412 carries the
@@ -96,7 +118,6 @@ extension S3Service {
             throw ServiceError(StoreError.noSuchKey(bucket: bucket, key: key))
         }
         try checkPreconditions(c, record)
-        if c.query.has("partNumber") { throw S3Error.notImplemented("GetObject with partNumber") }
 
         var headers: HTTPFields = [
             .eTag: "\"\(record.etag)\"",
@@ -110,7 +131,8 @@ extension S3Service {
             if let v = c.query[param] { headers[HTTPField.Name(name)!] = v }
         }
 
-        let (range, status) = try requestedRange(c, size: record.size, headers: &headers)
+        let (range, status) = try c.query["partNumber"].map { try partRange(c, $0, record, headers: &headers) }
+            ?? requestedRange(c, size: record.size, headers: &headers)
         if status == .ok, c.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
             // Whole-object checksums only on whole-object responses, never on a 206.
             for sum in record.checksums {

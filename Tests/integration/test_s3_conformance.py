@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from harness import (
     REGION,
+    aws_chunked_unsigned_body,
     assert_client_error,
     assert_s3_error,
     empty_and_delete_bucket,
@@ -191,3 +192,114 @@ def test_a_malformed_checksum_value_is_bad_digest(raw, s3, bucket, algorithm, va
     with pytest.raises(ClientError) as ei:
         s3.head_object(Bucket=bucket, Key="ck/bad")
     assert http_status(ei.value) == 404
+
+
+# ---------------------------------------------------------------- conditional writes
+
+
+def _multipart(s3, bucket, key, parts: list[bytes]) -> tuple[str, list[dict]]:
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    done = [{"PartNumber": i + 1, "ETag": s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=i + 1, Body=p)["ETag"]}
+            for i, p in enumerate(parts)]
+    return up, done
+
+
+def test_if_match_on_put_needs_an_object_with_that_etag(s3, bucket):
+    with pytest.raises(ClientError) as ei:
+        s3.put_object(Bucket=bucket, Key="im/absent", Body=b"x", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert_client_error(ei, 404, "NoSuchKey")
+    etag = s3.put_object(Bucket=bucket, Key="im/k", Body=b"v1")["ETag"]
+    with pytest.raises(ClientError) as ei:
+        s3.put_object(Bucket=bucket, Key="im/k", Body=b"v2", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert_client_error(ei, 412, "PreconditionFailed")
+    s3.put_object(Bucket=bucket, Key="im/k", Body=b"v2", IfMatch=etag)
+    assert s3.get_object(Bucket=bucket, Key="im/k")["Body"].read() == b"v2"
+
+
+def test_conditional_complete_multipart_upload(s3, bucket):
+    key = "cmu/k"
+    up, parts = _multipart(s3, bucket, key, [b"a" * (5 * MiB), b"b"])
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": parts},
+                                     IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert_client_error(ei, 404, "NoSuchKey")
+    etag = s3.put_object(Bucket=bucket, Key=key, Body=b"current")["ETag"]
+    for condition in ({"IfNoneMatch": "*"}, {"IfNoneMatch": etag}, {"IfMatch": '"0123456789abcdef0123456789abcdef"'}):
+        with pytest.raises(ClientError) as ei:
+            s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": parts}, **condition)
+        assert_client_error(ei, 412, "PreconditionFailed")
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"current"
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": parts}, IfMatch=etag)
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == 5 * MiB + 1
+
+
+def test_racing_conditional_writers_exactly_one_wins(s3, bucket):
+    from concurrent.futures import ThreadPoolExecutor
+
+    uploads = [_multipart(s3, bucket, "race/k", [bytes([i]) * 1000]) for i in range(6)]
+
+    def complete(i):
+        up, parts = uploads[i]
+        try:
+            s3.complete_multipart_upload(Bucket=bucket, Key="race/k", UploadId=up, MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+            return i
+        except ClientError as e:
+            assert http_status(e) == 412, e
+            return None
+
+    with ThreadPoolExecutor(6) as pool:
+        winners = [i for i in pool.map(complete, range(6)) if i is not None]
+    assert len(winners) == 1, winners
+    assert s3.get_object(Bucket=bucket, Key="race/k")["Body"].read() == bytes([winners[0]]) * 1000
+
+
+# ---------------------------------------------------------------- partNumber reads
+
+
+def test_part_number_reads_of_a_multipart_object(s3, bucket):
+    parts = [bytes([65 + i]) * (5 * MiB) for i in range(2)] + [b"tail"]
+    up, done = _multipart(s3, bucket, "pn/mp", parts)
+    s3.complete_multipart_upload(Bucket=bucket, Key="pn/mp", UploadId=up, MultipartUpload={"Parts": done})
+    size = sum(map(len, parts))
+    offset = 0
+    for n, part in enumerate(parts, start=1):
+        got = s3.get_object(Bucket=bucket, Key="pn/mp", PartNumber=n)
+        assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert got["Body"].read() == part
+        assert got["ContentLength"] == len(part) and got["PartsCount"] == 3
+        assert got["ContentRange"] == f"bytes {offset}-{offset + len(part) - 1}/{size}"
+        head = s3.head_object(Bucket=bucket, Key="pn/mp", PartNumber=n)
+        assert head["ContentLength"] == len(part) and head["PartsCount"] == 3
+        offset += len(part)
+    with pytest.raises(ClientError) as ei:
+        s3.get_object(Bucket=bucket, Key="pn/mp", PartNumber=4)
+    assert_client_error(ei, 416, "InvalidPartNumber")
+
+
+def test_part_number_reads_of_a_single_part_object(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="pn/single", Body=b"whole object")
+    got = s3.get_object(Bucket=bucket, Key="pn/single", PartNumber=1)
+    assert got["Body"].read() == b"whole object" and got["ContentLength"] == 12
+    with pytest.raises(ClientError) as ei:
+        s3.get_object(Bucket=bucket, Key="pn/single", PartNumber=2)
+    assert_client_error(ei, 400, "InvalidPart")
+    with pytest.raises(ClientError) as ei:
+        s3.get_object(Bucket=bucket, Key="pn/single", PartNumber=1, Range="bytes=0-1")
+    assert_client_error(ei, 400, "InvalidRequest")
+
+
+# ---------------------------------------------------------------- headers
+
+
+@pytest.mark.parametrize("sent,kept", [("deflate, gzip", "deflate, gzip"), ("gzip,  br", "gzip,  br"),
+                                       ("aws-chunked, deflate, gzip", "deflate, gzip"), ("gzip,aws-chunked", "gzip")])
+def test_content_encoding_comes_back_as_sent(raw, s3, bucket, sent, kept):
+    body = b"encoded?"
+    if "aws-chunked" in sent:
+        headers = {"Content-Encoding": sent, "x-amz-decoded-content-length": str(len(body))}
+        signed = raw.sign("PUT", f"/{bucket}/ce", headers=headers, payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+        r = raw.send("PUT", signed.path, "", signed.headers, aws_chunked_unsigned_body(body))
+    else:
+        r = raw.request("PUT", bucket, "ce", body=body, headers={"Content-Encoding": sent})
+    assert r.status == 200, r
+    assert s3.head_object(Bucket=bucket, Key="ce")["ContentEncoding"] == kept

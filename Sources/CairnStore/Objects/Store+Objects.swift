@@ -10,17 +10,25 @@ extension Store {
         case none
         /// `If-None-Match: *`: fail when the key exists.
         case mustNotExist
-        /// `If-Match: etag`: fail unless the current object has this ETag.
+        /// `If-Match: etag`: fail unless the current object has this ETag (`noSuchKey` when there is none).
         case etagMatches(String)
+        /// `If-None-Match: etag`: fail when the current object has this ETag.
+        case etagDiffers(String)
     }
 
-    func checkCondition(_ txn: Transaction, _ key: [UInt8], _ condition: WriteCondition) throws {
+    /// Evaluates a write's precondition in the write's own transaction, so that of two racing conditional
+    /// writers exactly one wins.
+    func checkCondition(_ txn: Transaction, bucket: String, key: String, _ condition: WriteCondition) throws {
+        let k = Keys.object(bucket, key)
         switch condition {
         case .none: return
         case .mustNotExist:
-            if try txn.contains(db.objects, key) { throw StoreError.preconditionFailed }
+            if try txn.contains(db.objects, k) { throw StoreError.preconditionFailed }
         case .etagMatches(let etag):
-            guard let v = try txn.get(db.objects, key), try ObjectRecord.decode(v).etag == etag else { throw StoreError.preconditionFailed }
+            guard let v = try txn.get(db.objects, k) else { throw StoreError.noSuchKey(bucket: bucket, key: key) }
+            guard try ObjectRecord.decode(v).etag == etag else { throw StoreError.preconditionFailed }
+        case .etagDiffers(let etag):
+            if let v = try txn.get(db.objects, k), try ObjectRecord.decode(v).etag == etag { throw StoreError.preconditionFailed }
         }
     }
 
@@ -88,7 +96,7 @@ extension Store {
         return try await committer.write(syncing: blob.packs) { txn in
             guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
             let k = Keys.object(bucket, key)
-            try self.checkCondition(txn, k, condition)
+            try self.checkCondition(txn, bucket: bucket, key: key, condition)
             try self.commitBlob(txn, sha256: blob.sha256, md5: blob.md5, size: blob.size, chunks: blob.chunks, newChunks: blob.newChunks)
             try self.setObject(txn, k, record)
             return record
@@ -113,7 +121,7 @@ extension Store {
             // The source was deleted and collected meanwhile.
             guard try txn.contains(db.blobs, source.blob) else { throw StoreError.noSuchKey(bucket: bucket, key: source.key) }
             let k = Keys.object(bucket, key)
-            try self.checkCondition(txn, k, condition)
+            try self.checkCondition(txn, bucket: bucket, key: key, condition)
             try self.setObject(txn, k, record)
             return record
         }
