@@ -89,7 +89,12 @@ let package = Package(
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CairnProtocolTests", dependencies: ["CairnProtocol", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CairnStoreTests", dependencies: ["CairnStore", "CairnProtocol", "CairnCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "CairnHTTPTests", dependencies: ["CairnHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "CairnHTTPTests", dependencies: [
+            "CairnHTTP",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
         .testTarget(name: "CairnS3Tests", dependencies: ["CairnS3", "CairnHTTP", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CairnAPITests", dependencies: [
             "CairnAPI", "CairnHTTP", "CairnStore", "CairnProtocol", "CairnCore",

@@ -13,15 +13,18 @@ import NIOCore
 public struct APIService: HTTPAPI {
     let store: Store
     let authenticator: Authenticator
+    let virtualHosts: VirtualHosts
     let maintenance: MaintenanceSettings
     let logger: Logger
     let dedupeStats = DedupeStats()
     /// JSON of versions already served (immutable).
     let encodedVersions = BoundedCache<String, Data>(limit: 20_000)
 
-    public init(store: Store, authenticator: Authenticator, maintenance: MaintenanceSettings = MaintenanceSettings(), logger: Logger) {
+    public init(store: Store, authenticator: Authenticator, virtualHosts: VirtualHosts = VirtualHosts([]),
+                maintenance: MaintenanceSettings = MaintenanceSettings(), logger: Logger) {
         self.store = store
         self.authenticator = authenticator
+        self.virtualHosts = virtualHosts
         self.maintenance = maintenance
         self.logger = logger
     }
@@ -29,7 +32,10 @@ public struct APIService: HTTPAPI {
     /// Largest JSON body, and largest body without `x-amz-content-sha256`.
     static let maxJSONBody = 4 << 20
 
-    public func handles(path: String) -> Bool { path.hasPrefix("/api/v1/") }
+    /// Paths under `/api/v1/`, except on a bucket's virtual host (there they are keys).
+    public func handles(_ request: Request) -> Bool {
+        request.uri.path.hasPrefix("/api/v1/") && virtualHosts.bucket(in: request) == nil
+    }
 
     public func respond(to incoming: Request, requestID: String) async throws -> Response {
         if incoming.method == .get && incoming.uri.path == APIRoute.openAPI.template {

@@ -5,15 +5,15 @@ import NIOCore
 
 /// One API served on the shared port: S3, or the JSON APIs under `/api/v1/`.
 public protocol HTTPAPI: Sendable {
-    /// True when a request for this raw path is this API's.
-    func handles(path: String) -> Bool
+    /// True when the request is this API's.
+    func handles(_ request: Request) -> Bool
     /// Answers a request (authentication included); throws to answer an error.
     func respond(to request: Request, requestID: String) async throws -> Response
     /// An error as this API answers it; `cause` is what was thrown.
     func errorResponse(_ error: ServiceError, cause: any Error, request: Request, requestID: String) -> Response
 }
 
-/// Dispatches each request to the first API that handles its path (the last one takes the rest), and does
+/// Dispatches each request to the first API that handles it (the last one takes the rest), and does
 /// what every request shares: a request ID, the header size limit, the health endpoints, error answers,
 /// the `Server` header and one log line.
 public struct Responder: HTTPResponder {
@@ -34,7 +34,7 @@ public struct Responder: HTTPResponder {
         let started = ContinuousClock.now
         let requestID = String(UInt64.random(in: 0...UInt64.max) | 1 << 63, radix: 16, uppercase: true)
         let rawPath = request.uri.path
-        let api = apis.first { $0.handles(path: rawPath) } ?? apis[apis.count - 1]
+        let api = apis.first { $0.handles(request) } ?? apis[apis.count - 1]
         var response: Response
         do {
             response = try await answer(request, api: api, requestID: requestID)

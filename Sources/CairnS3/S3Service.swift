@@ -13,24 +13,26 @@ public struct S3Service: HTTPAPI {
     let store: Store
     let region: String
     let authenticator: Authenticator
+    let virtualHosts: VirtualHosts
     let logger: Logger
 
-    public init(store: Store, region: String, authenticator: Authenticator, logger: Logger) {
+    public init(store: Store, region: String, authenticator: Authenticator, virtualHosts: VirtualHosts = VirtualHosts([]), logger: Logger) {
         self.store = store
         self.region = region
         self.authenticator = authenticator
+        self.virtualHosts = virtualHosts
         self.logger = logger
     }
 
     /// Largest XML body accepted (DeleteObjects with 1000 long keys fits comfortably).
     static let maxXMLBody = 4 << 20
 
-    /// S3 takes every path no other API claims.
-    public func handles(path: String) -> Bool { true }
+    /// S3 takes every request no other API claims.
+    public func handles(_ request: Request) -> Bool { true }
 
     public func respond(to request: Request, requestID: String) async throws -> Response {
-        // Path-style addressing: /bucket/key. The key is everything after the first '/', exactly.
-        let (bucket, key) = try Self.bucketAndKey(request.uri.path)
+        let (bucket, key) = try virtualHosts.bucket(in: request).map { ($0, try Self.key(request.uri.path)) }
+            ?? Self.bucketAndKey(request.uri.path)
         if request.method == .options { throw Self.preflightRefusal(request) }
         let c = try authenticator.context(for: request, requestID: requestID)
         let hasCopySource = request.headers[HTTPField.Name("x-amz-copy-source")!] != nil
@@ -54,7 +56,16 @@ public struct S3Service: HTTPAPI {
         return ServiceError("AccessForbidden", .forbidden, "CORSResponse: CORS is not enabled for this bucket.")
     }
 
-    /// The percent-decoded bucket and key of a path-style request path.
+    /// The percent-decoded key of a virtual-hosted–style request path (`/key`; nil for `/`).
+    static func key(_ rawPath: String) throws -> String? {
+        guard rawPath.hasPrefix("/") else { throw ServiceError.invalidArgument("The request path must start with '/'.") }
+        guard rawPath.count > 1 else { return nil }
+        guard let key = URIEncoding.decode(rawPath.dropFirst()) else { throw ServiceError.invalidURI }
+        return key
+    }
+
+    /// The percent-decoded bucket and key of a path-style request path (`/bucket/key`: the key is everything
+    /// after the first '/', exactly).
     static func bucketAndKey(_ rawPath: String) throws -> (bucket: String?, key: String?) {
         guard rawPath.hasPrefix("/") else { throw ServiceError.invalidArgument("The request path must start with '/'.") }
         let path = rawPath.dropFirst()

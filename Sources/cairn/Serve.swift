@@ -19,6 +19,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Region reported to clients and required in signatures.")
     var region: String = "us-east-1"
 
+    @Option(name: .customLong("domain"), help: "Also answer virtual-hosted–style requests to BUCKET.DOMAIN (repeatable).")
+    var domains: [String] = []
+
     @Option(name: .customLong("keys-file"), help: "File with one 'ACCESS_KEY_ID SECRET_ACCESS_KEY [read|write|admin]' per line ('#' comments; the role defaults to admin).")
     var keysFile: String?
 
@@ -98,8 +101,9 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(host: host, port: port, region: region, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey)
         let maintenance = MaintenanceSettings(gcGrace: parseDuration(gcGrace)!, uploadMaxAge: parseDuration(uploadMaxAge)!, gcInterval: parseDuration(gcInterval))
         let authenticator = Authenticator(region: region, credentials: Credentials(secrets, roles: roles))
-        let api = APIService(store: store, authenticator: authenticator, maintenance: maintenance, logger: logger)
-        let s3 = S3Service(store: store, region: region, authenticator: authenticator, logger: logger)
+        let virtualHosts = VirtualHosts(domains)
+        let api = APIService(store: store, authenticator: authenticator, virtualHosts: virtualHosts, maintenance: maintenance, logger: logger)
+        let s3 = S3Service(store: store, region: region, authenticator: authenticator, virtualHosts: virtualHosts, logger: logger)
         let schedule = Task { await api.runScheduledCollections() }
         defer { schedule.cancel() }
         try await runServer(store: store, apis: [api, s3], configuration: configuration, logger: logger)

@@ -303,3 +303,58 @@ def test_content_encoding_comes_back_as_sent(raw, s3, bucket, sent, kept):
         r = raw.request("PUT", bucket, "ce", body=body, headers={"Content-Encoding": sent})
     assert r.status == 200, r
     assert s3.head_object(Bucket=bucket, Key="ce")["ContentEncoding"] == kept
+
+
+# ---------------------------------------------------------------- virtual-hosted–style addressing
+
+
+DOMAIN = "s3.cairn.test"
+
+
+@pytest.fixture
+def virtual_server(server_factory, monkeypatch):
+    """A server answering BUCKET.s3.cairn.test; names under that domain resolve to 127.0.0.1 in this process only."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and (host == DOMAIN or host.endswith("." + DOMAIN)):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return server_factory.start("vhost", extra_args=["--domain", DOMAIN])
+
+
+def test_virtual_hosted_style_requests(virtual_server):
+    ep = virtual_server.endpoint()
+    url = f"http://{DOMAIN}:{ep.port}"
+    virtual = boto3.session.Session().client(
+        "s3", endpoint_url=url, region_name=REGION, aws_access_key_id=ep.access_key, aws_secret_access_key=ep.secret_key,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    path_style = client_for(ep, REGION)
+    virtual.create_bucket(Bucket="vhost-bucket")
+    key = "dir/a key+with%odd chars.bin"
+    data = bytes(range(256)) * 100
+    virtual.put_object(Bucket="vhost-bucket", Key=key, Body=data)
+    # /api/v1/… on a bucket's host is a key, not Cairn's API.
+    virtual.put_object(Bucket="vhost-bucket", Key="api/v1/dedupe", Body=b"just a key")
+    assert virtual.get_object(Bucket="vhost-bucket", Key=key)["Body"].read() == data
+    assert virtual.get_object(Bucket="vhost-bucket", Key="api/v1/dedupe")["Body"].read() == b"just a key"
+    assert virtual.get_object(Bucket="vhost-bucket", Key=key, Range="bytes=10-19")["Body"].read() == data[10:20]
+    listed = virtual.list_objects_v2(Bucket="vhost-bucket", Prefix="dir/")
+    assert [o["Key"] for o in listed["Contents"]] == [key]
+    assert "vhost-bucket" in [b["Name"] for b in virtual.list_buckets()["Buckets"]]
+    up = virtual.create_multipart_upload(Bucket="vhost-bucket", Key="mp")["UploadId"]
+    part = virtual.upload_part(Bucket="vhost-bucket", Key="mp", UploadId=up, PartNumber=1, Body=b"m" * 1000)
+    virtual.complete_multipart_upload(Bucket="vhost-bucket", Key="mp", UploadId=up,
+                                      MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    # The same objects path-style, on the same server.
+    assert path_style.get_object(Bucket="vhost-bucket", Key=key)["Body"].read() == data
+    assert path_style.get_object(Bucket="vhost-bucket", Key="mp")["Body"].read() == b"m" * 1000
+    with pytest.raises(ClientError) as ei:
+        virtual.get_object(Bucket="other-bucket", Key=key)
+    assert_client_error(ei, 404, "NoSuchBucket")
+    virtual.delete_object(Bucket="vhost-bucket", Key=key)
+    assert [o["Key"] for o in virtual.list_objects_v2(Bucket="vhost-bucket").get("Contents", [])] == ["api/v1/dedupe", "mp"]
