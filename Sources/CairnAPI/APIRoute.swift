@@ -71,7 +71,7 @@ public enum APIRoute: CaseIterable, Sendable {
 
     /// The route `method` and the decoded path segments after `/api/v1/` name, if any.
     public static func match(method: HTTPRequest.Method, segments: [String]) -> Match? {
-        for (route, pattern) in compiled where route.method == method {
+        for (route, routeMethod, pattern) in compiled where routeMethod == method {
             if let parameters = bind(pattern, segments) { return Match(route: route, parameters: parameters) }
         }
         return nil
@@ -79,13 +79,14 @@ public enum APIRoute: CaseIterable, Sendable {
 
     private enum Piece: Sendable { case literal(String), one(String), model, rest(String) }
 
-    private static let compiled: [(APIRoute, [Piece])] = allCases.map { route in
+    /// Each route's method and template pieces, worked out once rather than on every request.
+    private static let compiled: [(APIRoute, HTTPRequest.Method, [Piece])] = allCases.map { route in
         let pieces = route.template.dropFirst("/api/v1/".count).split(separator: "/").map { part -> Piece in
             guard part.hasPrefix("{") else { return .literal(String(part)) }
             let name = String(part.dropFirst().dropLast())
             return name == "model" ? .model : name == "path" ? .rest(name) : .one(name)
         }
-        return (route, pieces)
+        return (route, route.method, pieces)
     }
 
     private static func bind(_ pieces: [Piece], _ segments: [String]) -> [String: String]? {

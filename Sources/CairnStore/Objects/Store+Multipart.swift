@@ -126,7 +126,7 @@ extension Store {
             guard try txn.contains(db.uploads, Array(id.utf8)) else { throw StoreError.noSuchUpload(id) }
             guard try txn.contains(db.buckets, Array(upload.bucket.utf8)) else { throw StoreError.noSuchBucket(upload.bucket) }
             let k = Keys.object(upload.bucket, upload.key)
-            try self.checkCondition(txn, bucket: upload.bucket, key: upload.key, condition)
+            try self.checkCondition(txn, k, bucket: upload.bucket, key: upload.key, condition)
             try self.commitBlob(txn, sha256: whole.sha256, md5: whole.md5, size: size, chunks: chunks, newChunks: [])
             try self.setObject(txn, k, record)
             try self.deleteUpload(txn, id)

@@ -18,8 +18,8 @@ extension Store {
 
     /// Evaluates a write's precondition in the write's own transaction, so that of two racing conditional
     /// writers exactly one wins.
-    func checkCondition(_ txn: Transaction, bucket: String, key: String, _ condition: WriteCondition) throws {
-        let k = Keys.object(bucket, key)
+    /// `k` is the object's index key (`Keys.object(bucket, key)`), which the caller has already made.
+    func checkCondition(_ txn: Transaction, _ k: [UInt8], bucket: String, key: String, _ condition: WriteCondition) throws {
         switch condition {
         case .none: return
         case .mustNotExist:
@@ -96,7 +96,7 @@ extension Store {
         return try await committer.write(syncing: blob.packs) { txn in
             guard try txn.contains(db.buckets, Array(bucket.utf8)) else { throw StoreError.noSuchBucket(bucket) }
             let k = Keys.object(bucket, key)
-            try self.checkCondition(txn, bucket: bucket, key: key, condition)
+            try self.checkCondition(txn, k, bucket: bucket, key: key, condition)
             try self.commitBlob(txn, sha256: blob.sha256, md5: blob.md5, size: blob.size, chunks: blob.chunks, newChunks: blob.newChunks)
             try self.setObject(txn, k, record)
             return record
@@ -121,7 +121,7 @@ extension Store {
             // The source was deleted and collected meanwhile.
             guard try txn.contains(db.blobs, source.blob) else { throw StoreError.noSuchKey(bucket: bucket, key: source.key) }
             let k = Keys.object(bucket, key)
-            try self.checkCondition(txn, bucket: bucket, key: key, condition)
+            try self.checkCondition(txn, k, bucket: bucket, key: key, condition)
             try self.setObject(txn, k, record)
             return record
         }
