@@ -78,6 +78,30 @@ public enum ChecksumAlgorithm: String, CaseIterable, Sendable, Codable {
     }
 }
 
+/// How the checksum of an object made by multipart upload is formed (`x-amz-checksum-type`).
+public enum MultipartChecksumType: String, CaseIterable, Sendable {
+    /// The CRC of the whole object's bytes, derived from the parts' CRCs (`ChecksumAlgorithm.combine`).
+    case fullObject = "FULL_OBJECT"
+    /// The checksum of the concatenated part checksums, reported with a `-N` suffix (N parts).
+    case composite = "COMPOSITE"
+
+    /// Case-insensitive.
+    public init?(name: String) { self.init(rawValue: name.uppercased()) }
+
+    /// The type S3 gives an upload that names an algorithm and no type: CRC64NVME has only FULL_OBJECT.
+    public static func standard(for algorithm: ChecksumAlgorithm) -> MultipartChecksumType {
+        algorithm == .crc64nvme ? .fullObject : .composite
+    }
+
+    /// FULL_OBJECT needs a CRC; COMPOSITE takes every algorithm but CRC64NVME (as in S3).
+    public func supports(_ algorithm: ChecksumAlgorithm) -> Bool {
+        switch self {
+        case .fullObject: return algorithm.isCRC
+        case .composite: return algorithm != .crc64nvme
+        }
+    }
+}
+
 /// A streaming checksum for one `ChecksumAlgorithm`. Not thread-safe: one owner at a time.
 public final class ChecksumComputer {
     public let algorithm: ChecksumAlgorithm

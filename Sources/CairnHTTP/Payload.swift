@@ -14,13 +14,18 @@ public struct PayloadChecks {
     var headerValue: [UInt8]?
     var trailerName: String?
 
-    public init(_ c: ServiceRequest) throws {
+    /// - Parameters:
+    ///   - required: the algorithm the body must be checked with (a part of an upload that declared one): the
+    ///     client may name it or leave it out (then it is computed), naming another is an error.
+    ///   - checksumHeaders: false where `x-amz-checksum-*` headers describe something else (the object a
+    ///     CompleteMultipartUpload makes, not its XML body).
+    public init(_ c: ServiceRequest, required: ChecksumAlgorithm? = nil, checksumHeaders: Bool = true) throws {
         if let md5 = c.header("content-md5") {
             guard let bytes = base64Decode(md5.trimmingCharacters(in: .whitespaces)), bytes.count == 16 else { throw ServiceError.invalidDigest() }
             contentMD5 = bytes
         }
         var named: [(ChecksumAlgorithm, String)] = []
-        for alg in ChecksumAlgorithm.allCases {
+        for alg in ChecksumAlgorithm.allCases where checksumHeaders {
             if let v = c.header(alg.headerName) { named.append((alg, v)) }
         }
         guard named.count <= 1 else { throw ServiceError.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") }
@@ -41,11 +46,17 @@ public struct PayloadChecks {
             algorithm = alg
             trailerName = trailer
         }
-        if algorithm == nil, let sdk = c.header("x-amz-sdk-checksum-algorithm") {
+        if algorithm == nil, checksumHeaders, let sdk = c.header("x-amz-sdk-checksum-algorithm") {
             guard let alg = ChecksumAlgorithm(name: sdk) else {
                 throw ServiceError.invalidRequest("Checksum algorithm \(sdk) is not supported.")
             }
             algorithm = alg
+        }
+        if let required {
+            if let algorithm, algorithm != required {
+                throw ServiceError.invalidRequest("Checksum Type mismatch occurred, expected checksum Type: \(required.rawValue.lowercased()), actual checksum Type: \(algorithm.rawValue.lowercased())")
+            }
+            algorithm = required
         }
     }
 
@@ -125,8 +136,8 @@ public enum Payload {
     }
 
     /// Collects a small body (XML), verifying its sha256, Content-MD5 and checksum.
-    public static func collect(_ c: ServiceRequest, limit: Int) async throws -> [UInt8] {
-        let checks = try PayloadChecks(c)
+    public static func collect(_ c: ServiceRequest, limit: Int, checksumHeaders: Bool = true) async throws -> [UInt8] {
+        let checks = try PayloadChecks(c, checksumHeaders: checksumHeaders)
         var body: [UInt8] = []
         var computers = checks.algorithms.map { ChecksumComputer($0) }
         let outcome = try await stream(c) { bytes in
@@ -146,9 +157,10 @@ public enum Payload {
         return body
     }
 
-    /// Streams the body into a new blob in the store and verifies every digest the client declared.
-    public static func ingest(_ c: ServiceRequest, store: Store) async throws -> (blob: IngestedBlob, checksum: StoredChecksum?) {
-        let checks = try PayloadChecks(c)
+    /// Streams the body into a new blob in the store and verifies every digest the client declared; with
+    /// `required`, that checksum is computed (and returned) whether the client sent it or not.
+    public static func ingest(_ c: ServiceRequest, store: Store, required: ChecksumAlgorithm? = nil) async throws -> (blob: IngestedBlob, checksum: StoredChecksum?) {
+        let checks = try PayloadChecks(c, required: required)
         let writer = store.makeBlobWriter(checksums: checks.algorithms)
         let outcome = try await stream(c) { try writer.write($0) }
         let blob = try writer.finish()

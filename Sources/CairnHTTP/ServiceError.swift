@@ -74,6 +74,7 @@ public struct ServiceError: Error, CustomStringConvertible {
         case .invalidPart: self.init("InvalidPart", .badRequest, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
         case .invalidPartOrder: self.init("InvalidPartOrder", .badRequest, "The list of parts was not in ascending order. Parts must be ordered by part number.")
         case .entityTooSmall: self.init("EntityTooSmall", .badRequest, "Your proposed upload is smaller than the minimum allowed object size.")
+        case .invalidRequest(let why): self.init("InvalidRequest", .badRequest, why)
         case .corruptChunk, .missingChunk: self.init("InternalError", .internalServerError, "The object's stored data failed verification and cannot be served: \(error)")
         case .shuttingDown: self.init("ServiceUnavailable", .serviceUnavailable, "The server is shutting down. Please retry.")
         // S3 clients retry 503 SlowDown on their own.

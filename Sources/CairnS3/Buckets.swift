@@ -99,13 +99,7 @@ extension S3Service {
             guard let n = Int(text), n >= 0 else { throw ServiceError.invalidArgument("Provided max-keys not an integer or within integer range", name: "max-keys", value: text) }
             maxKeys = min(n, 1000)
         }
-        let urlEncoded: Bool
-        switch q["encoding-type"] {
-        case nil: urlEncoded = false
-        case "url": urlEncoded = true
-        case let other?: throw ServiceError.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: other)
-        }
-        func enc(_ s: String) -> String { urlEncoded ? URIEncoding.encode(s, encodeSlash: false) : s }
+        let (urlEncoded, enc) = try listingEncoding(c)
 
         var startAfter: String?
         if v2 {
@@ -158,6 +152,16 @@ extension S3Service {
         }
         w.close("ListBucketResult")
         return xmlResponse(w.string)
+    }
+
+    /// `encoding-type`: absent (fields as stored, XML-escaped) or `url` (the fields AWS encodes are
+    /// URI-encoded, `/` kept). Returns whether it is `url`, and the encoder for those fields.
+    func listingEncoding(_ c: ServiceRequest) throws -> (Bool, (String) -> String) {
+        switch c.query["encoding-type"] {
+        case nil: return (false, { $0 })
+        case "url": return (true, { URIEncoding.encode($0, encodeSlash: false) })
+        case let other?: throw ServiceError.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: other)
+        }
     }
 
     private func emptyListing(_ bucket: String) throws -> Store.Listing {

@@ -46,6 +46,7 @@ extension S3Service {
             throw ServiceError.invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", name: "x-amz-copy-source", value: raw)
         }
         let bucket = String(trimmed[..<slash]), key = String(trimmed[trimmed.index(after: slash)...])
+        try validateKey(key)  // a source that could never be stored is 400, as the same key would be anywhere else
         guard let record = try store.object(bucket: bucket, key: key) else {
             try requireBucket(bucket)
             throw ServiceError(StoreError.noSuchKey(bucket: bucket, key: key))

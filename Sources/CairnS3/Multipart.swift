@@ -11,19 +11,36 @@ extension S3Service {
     func createMultipartUpload(_ c: ServiceRequest, _ bucket: String, _ key: String) async throws -> Response {
         try requireBucket(bucket)
         let headers = try objectHeaders(c)
-        var algorithm: ChecksumAlgorithm?
-        if let name = c.header("x-amz-checksum-algorithm") {
-            guard let a = ChecksumAlgorithm(name: name) else { throw ServiceError.invalidRequest("Checksum algorithm \(name) is not supported.") }
-            algorithm = a
-        }
-        let upload = try await store.createUpload(bucket: bucket, key: key, headers: headers, checksumAlgorithm: algorithm)
+        let (algorithm, type) = try Self.uploadChecksum(c)
+        let upload = try await store.createUpload(bucket: bucket, key: key, headers: headers, checksumAlgorithm: algorithm, checksumType: type)
         var w = XMLWriter()
         w.open("InitiateMultipartUploadResult", xmlns: s3Namespace)
         w.element("Bucket", bucket); w.element("Key", key); w.element("UploadId", upload.id)
         w.close("InitiateMultipartUploadResult")
         var out: HTTPFields = [:]
-        if let algorithm { out[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm.rawValue }
+        if let algorithm = upload.checksumAlgorithm { out[HTTPField.Name("x-amz-checksum-algorithm")!] = algorithm.rawValue }
+        if let type = upload.checksumType { out[HTTPField.Name("x-amz-checksum-type")!] = type.rawValue }
         return xmlResponse(w.string, headers: out)
+    }
+
+    /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload: a type needs an
+    /// algorithm, and FULL_OBJECT takes only the CRCs, COMPOSITE all but CRC64NVME (as in S3).
+    static func uploadChecksum(_ c: ServiceRequest) throws -> (ChecksumAlgorithm?, MultipartChecksumType?) {
+        let algorithm = try c.header("x-amz-checksum-algorithm").map { name in
+            guard let a = ChecksumAlgorithm(name: name) else { throw ServiceError.invalidRequest("Checksum algorithm \(name) is not supported.") }
+            return a
+        }
+        guard let name = c.header("x-amz-checksum-type") else { return (algorithm, nil) }
+        guard let type = MultipartChecksumType(name: name) else {
+            throw ServiceError.invalidRequest("Value for x-amz-checksum-type header is invalid.")
+        }
+        guard let algorithm else {
+            throw ServiceError.invalidRequest("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+        }
+        guard type.supports(algorithm) else {
+            throw ServiceError.invalidRequest("The \(type.rawValue) checksum type cannot be used with the \(algorithm.rawValue.lowercased()) checksum algorithm.")
+        }
+        return (algorithm, type)
     }
 
     /// An upload ID is only valid on the bucket and key it was created for.
@@ -35,8 +52,8 @@ extension S3Service {
     }
 
     func uploadPart(_ c: ServiceRequest, _ bucket: String, _ key: String, _ id: String, _ number: Int) async throws -> Response {
-        _ = try requireUpload(bucket, key, id)
-        let (blob, checksum) = try await Payload.ingest(c, store: store)
+        let upload = try requireUpload(bucket, key, id)
+        let (blob, checksum) = try await Payload.ingest(c, store: store, required: upload.checksumAlgorithm)
         guard blob.size <= 5 << 30 else { throw ServiceError("EntityTooLarge", .badRequest, "Your proposed upload exceeds the maximum allowed size") }
         let part = try await store.putPart(uploadID: id, number: number, blob: blob, checksums: checksum.map { [$0] } ?? [])
         var out: HTTPFields = [.eTag: "\"\(part.etag)\""]
@@ -45,21 +62,25 @@ extension S3Service {
     }
 
     func uploadPartCopy(_ c: ServiceRequest, _ bucket: String, _ key: String, _ id: String, _ number: Int) async throws -> Response {
-        _ = try requireUpload(bucket, key, id)
+        let upload = try requireUpload(bucket, key, id)
         let (source, _, _) = try copySource(c)
         try checkCopyPreconditions(c, source)
         let range = try c.header("x-amz-copy-source-range").map { try Self.copySourceRange($0, size: source.size) } ?? 0..<source.size
         guard let blob = try store.blob(source.blob) else { throw ServiceError(StoreError.missingChunk(source.blob.hex)) }
-        let writer = store.makeBlobWriter()
+        // The part's checksum, when the upload has an algorithm, is computed over the copied bytes.
+        let algorithm = upload.checksumAlgorithm
+        let writer = store.makeBlobWriter(checksums: algorithm.map { [$0] } ?? [])
         try await streamBlob(store: store, blob: blob, range: range) { buffer in
             try buffer.withUnsafeReadableBytes { try writer.write($0) }
         }
         let ingested = try writer.finish()
-        let part = try await store.putPart(uploadID: id, number: number, blob: ingested, checksums: [])
+        let checksums = algorithm.flatMap { a in ingested.checksums[a].map { [StoredChecksum(algorithm: a, value: base64Encode($0))] } } ?? []
+        let part = try await store.putPart(uploadID: id, number: number, blob: ingested, checksums: checksums)
         var w = XMLWriter()
         w.open("CopyPartResult", xmlns: s3Namespace)
         w.element("LastModified", ISO8601Time.format(part.modified))
         w.element("ETag", "\"\(part.etag)\"")
+        for sum in part.checksums { w.element(sum.algorithm.xmlElementName, sum.value) }
         w.close("CopyPartResult")
         return xmlResponse(w.string)
     }
@@ -78,40 +99,56 @@ extension S3Service {
     }
 
     func completeMultipartUpload(_ c: ServiceRequest, _ bucket: String, _ key: String, _ id: String) async throws -> Response {
-        let upload = try requireUpload(bucket, key, id)
-        let body = try await Payload.collect(c, limit: Self.maxXMLBody)
+        // Here `x-amz-checksum-*` is the client's checksum of the object, not of the XML body.
+        let body = try await Payload.collect(c, limit: Self.maxXMLBody, checksumHeaders: false)
         let xml: XMLElement
         do { xml = try parseXML(body) } catch { throw S3Error.malformedXML }
         guard xml.name == "CompleteMultipartUpload" else { throw S3Error.malformedXML }
-        var requested: [(number: Int, etag: String)] = []
-        var partChecksums: [Int: [(ChecksumAlgorithm, String)]] = [:]
+        var completion = Store.Completion(parts: [])
         for p in xml.children(named: "Part") {
             guard let n = p.child("PartNumber").flatMap({ Int($0.text.trimmingCharacters(in: .whitespacesAndNewlines)) }),
                   let etag = p.child("ETag")?.text else { throw S3Error.malformedXML }
-            requested.append((n, etag))
+            completion.parts.append((n, etag))
             for alg in ChecksumAlgorithm.allCases {
-                if let v = p.child(alg.xmlElementName)?.text { partChecksums[n, default: []].append((alg, v)) }
+                if let v = p.child(alg.xmlElementName)?.text { completion.partChecksums[n, default: []].append(StoredChecksum(algorithm: alg, value: v)) }
             }
         }
-        guard !requested.isEmpty else { throw S3Error.malformedXML }
-        // A part checksum named at completion must match the one verified at upload.
-        let stored = Dictionary(try store.parts(uploadID: id).map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
-        for (n, sums) in partChecksums {
-            for (alg, value) in sums {
-                if let part = stored[n], let have = part.checksums.first(where: { $0.algorithm == alg }), have.value != value {
-                    throw ServiceError(StoreError.invalidPart("checksum of part \(n)"))
-                }
-            }
+        guard !completion.parts.isEmpty else { throw S3Error.malformedXML }
+        completion.checksum = try objectChecksumHeader(c)
+        if let name = c.header("x-amz-checksum-type") {
+            guard let type = MultipartChecksumType(name: name) else { throw ServiceError.invalidRequest("Value for x-amz-checksum-type header is invalid.") }
+            completion.checksumType = type
         }
-        let record = try await store.completeUpload(id, parts: requested, condition: try writeCondition(c, etagAllowed: true))
+        if let text = c.header("x-amz-mp-object-size") {
+            guard let size = UInt64(text) else { throw ServiceError.invalidArgument("The x-amz-mp-object-size header must be a number.", name: "x-amz-mp-object-size", value: text) }
+            completion.size = size
+        }
+        completion.condition = try writeCondition(c, etagAllowed: true)
+        let done = try await store.completeUpload(id, bucket: bucket, key: key, completion)
         var w = XMLWriter()
         w.open("CompleteMultipartUploadResult", xmlns: s3Namespace)
-        w.element("Location", "/\(upload.bucket)/\(upload.key)")
+        w.element("Location", "/\(bucket)/\(key)")
         w.element("Bucket", bucket); w.element("Key", key)
-        w.element("ETag", "\"\(record.etag)\"")
-        for sum in record.checksums { w.element(sum.algorithm.xmlElementName, sum.value) }
+        w.element("ETag", "\"\(done.etag)\"")
+        for sum in done.checksums {
+            w.element(sum.algorithm.xmlElementName, sum.value)
+            w.element("ChecksumType", sum.isComposite ? MultipartChecksumType.composite.rawValue : MultipartChecksumType.fullObject.rawValue)
+        }
         w.close("CompleteMultipartUploadResult")
         return xmlResponse(w.string)
+    }
+
+    /// The one `x-amz-checksum-*` header a CompleteMultipartUpload may carry: the object's checksum
+    /// (a COMPOSITE value may keep its `-N`).
+    private func objectChecksumHeader(_ c: ServiceRequest) throws -> StoredChecksum? {
+        let sent = ChecksumAlgorithm.allCases.compactMap { alg in c.header(alg.headerName).map { (alg, $0.trimmingCharacters(in: .whitespaces)) } }
+        guard sent.count <= 1 else { throw ServiceError.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") }
+        guard let (algorithm, value) = sent.first else { return nil }
+        let digest = value.split(separator: "-", maxSplits: 1).first.map(String.init) ?? ""
+        guard let bytes = base64Decode(digest), bytes.count == algorithm.digestLength else {
+            throw ServiceError.badDigest("The \(algorithm.rawValue) you specified did not match the calculated checksum.")
+        }
+        return StoredChecksum(algorithm: algorithm, value: value)
     }
 
     func abortMultipartUpload(_ id: String) async throws -> Response {
@@ -140,6 +177,7 @@ extension S3Service {
         w.element("MaxParts", String(maxParts))
         w.element("IsTruncated", all.count > page.count ? "true" : "false")
         if let alg = upload.checksumAlgorithm { w.element("ChecksumAlgorithm", alg.rawValue) }
+        if let type = upload.checksumType { w.element("ChecksumType", type.rawValue) }
         for p in page {
             w.open("Part")
             w.element("PartNumber", String(p.number))
@@ -165,22 +203,25 @@ extension S3Service {
             .sorted { ($0.key.utf8.lexicographicallyPrecedes($1.key.utf8)) || ($0.key == $1.key && $0.created < $1.created) }
             .filter { keyMarker.isEmpty || $0.key.utf8.lexicographicallyPrecedes(keyMarker.utf8) == false && ($0.key != keyMarker || (!idMarker.isEmpty && $0.id > idMarker)) }
         let page = Array(all.prefix(maxUploads))
+        let (urlEncoded, enc) = try listingEncoding(c)
         var w = XMLWriter()
         w.open("ListMultipartUploadsResult", xmlns: s3Namespace)
         w.element("Bucket", bucket)
-        w.element("KeyMarker", keyMarker); w.element("UploadIdMarker", idMarker)
-        w.element("NextKeyMarker", page.last?.key ?? ""); w.element("NextUploadIdMarker", page.last?.id ?? "")
-        w.element("Prefix", prefix)
+        w.element("KeyMarker", enc(keyMarker)); w.element("UploadIdMarker", idMarker)
+        w.element("NextKeyMarker", enc(page.last?.key ?? "")); w.element("NextUploadIdMarker", page.last?.id ?? "")
+        w.element("Prefix", enc(prefix))
+        if urlEncoded { w.element("EncodingType", "url") }
         w.element("MaxUploads", String(maxUploads))
         w.element("IsTruncated", all.count > page.count ? "true" : "false")
         for u in page {
             w.open("Upload")
-            w.element("Key", u.key); w.element("UploadId", u.id)
+            w.element("Key", enc(u.key)); w.element("UploadId", u.id)
             w.principal("Initiator", c.auth.accessKeyID)
             w.principal("Owner", c.auth.accessKeyID)
             w.element("StorageClass", "STANDARD")
             w.element("Initiated", ISO8601Time.format(u.created))
             if let alg = u.checksumAlgorithm { w.element("ChecksumAlgorithm", alg.rawValue) }
+            if let type = u.checksumType { w.element("ChecksumType", type.rawValue) }
             w.close("Upload")
         }
         w.close("ListMultipartUploadsResult")

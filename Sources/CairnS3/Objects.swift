@@ -71,19 +71,26 @@ extension S3Service {
         return Response.empty(.noContent)
     }
 
-    /// The bytes of part `text` of the object (`partNumber`): for a multipart object that part, for any other
-    /// object part 1 is the whole. A 206 with `Content-Range`, as S3 answers.
-    private func partRange(_ c: ServiceRequest, _ text: String, _ record: ObjectRecord, headers: inout HTTPFields) throws -> (Range<UInt64>, HTTPResponse.Status) {
+    /// The part number of a `partNumber` read: 1...10000 and one of the object's parts (a single-part
+    /// object has part 1 only).
+    private func partNumber(_ text: String, _ record: ObjectRecord) throws -> Int {
         guard let n = Int(text), (1...10_000).contains(n) else {
             throw ServiceError.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: text)
         }
-        guard c.header("range") == nil else { throw ServiceError.invalidRequest("Cannot specify both Range header and partNumber query parameter") }
-        let sizes = record.partSizes.isEmpty ? [record.size] : record.partSizes
-        guard n <= sizes.count else {
+        let count = max(record.partSizes.count, 1)
+        guard n <= count else {
             if record.partSizes.isEmpty { throw ServiceError(StoreError.invalidPart("part \(n) of a single-part object")) }
             throw ServiceError("InvalidPartNumber", .rangeNotSatisfiable, "The requested partnumber is not satisfiable",
-                               extra: [("PartNumberRequested", String(n)), ("ActualPartCount", String(sizes.count))])
+                               extra: [("PartNumberRequested", String(n)), ("ActualPartCount", String(count))])
         }
+        return n
+    }
+
+    /// The bytes of part `n` of the object: for a multipart object that part, for any other object part 1
+    /// is the whole. A 206 with `Content-Range`, as S3 answers.
+    private func partRange(_ c: ServiceRequest, _ n: Int, _ record: ObjectRecord, headers: inout HTTPFields) throws -> (Range<UInt64>, HTTPResponse.Status) {
+        guard c.header("range") == nil else { throw ServiceError.invalidRequest("Cannot specify both Range header and partNumber query parameter") }
+        let sizes = record.partSizes.isEmpty ? [record.size] : record.partSizes
         let start = sizes[..<(n - 1)].reduce(0, +)
         let range = start..<(start + sizes[n - 1])
         headers[.contentRange] = range.isEmpty ? "bytes */\(record.size)" : "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(record.size)"
@@ -131,13 +138,21 @@ extension S3Service {
             if let v = c.query[param] { headers[HTTPField.Name(name)!] = v }
         }
 
-        let (range, status) = try c.query["partNumber"].map { try partRange(c, $0, record, headers: &headers) }
+        let part = try c.query["partNumber"].map { try partNumber($0, record) }
+        let (range, status) = try part.map { try partRange(c, $0, record, headers: &headers) }
             ?? requestedRange(c, size: record.size, headers: &headers)
-        if status == .ok, c.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
-            // Whole-object checksums only on whole-object responses, never on a 206.
-            for sum in record.checksums {
+        if c.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
+            // A checksum only of exactly the bytes sent: the whole object's, or one part's, never a Range's.
+            var sums: [StoredChecksum] = []
+            if let n = part, !record.partSizes.isEmpty {
+                if record.partChecksums.count == record.partSizes.count { sums = [record.partChecksums[n - 1]] }
+            } else if status == .ok || part != nil {
+                sums = record.checksums  // part 1 of a single-part object is the whole
+            }
+            let type = record.checksums.first?.isComposite == true ? MultipartChecksumType.composite : .fullObject
+            for sum in sums {
                 headers[HTTPField.Name(sum.algorithm.headerName)!] = sum.value
-                headers[HTTPField.Name("x-amz-checksum-type")!] = sum.isComposite ? "COMPOSITE" : "FULL_OBJECT"
+                headers[HTTPField.Name("x-amz-checksum-type")!] = type.rawValue
             }
         }
         if !record.partSizes.isEmpty { headers[HTTPField.Name("x-amz-mp-parts-count")!] = String(record.partSizes.count) }

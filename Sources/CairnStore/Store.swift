@@ -39,6 +39,8 @@ public final class Store: Sendable {
         let blobRefs: Database
         /// Chunks scrub found corrupt, taken out of `chunks`.
         let quarantine: Database
+        /// Multipart uploads that completed, kept so that a retried completion gets the same answer.
+        let completedUploads: Database
     }
 
     /// Opens the store in `directory`, creating it (with `chunker` parameters) when it is new.
@@ -68,7 +70,8 @@ public final class Store: Sendable {
             sessions: try environment.open("sessions"), pins: try environment.open("pins"),
             models: try environment.open("models"), versions: try environment.open("versions"), aliases: try environment.open("aliases"),
             aliasMoves: try environment.open("alias-moves"), datasets: try environment.open("datasets"), children: try environment.open("children"),
-            blobRefs: try environment.open("blob-refs"), quarantine: try environment.open("quarantine"))
+            blobRefs: try environment.open("blob-refs"), quarantine: try environment.open("quarantine"),
+            completedUploads: try environment.open("completed-uploads"))
         packs = try PackStore(directory: directory.appendingPathComponent("packs"))
 
         let db = self.db

@@ -14,6 +14,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case invalidPart(String)
     case invalidPartOrder
     case entityTooSmall(part: Int)
+    /// A request that contradicts what the store holds (a checksum type or size a completion does not match).
+    case invalidRequest(String)
     /// A chunk's bytes do not hash to its address, or its record is unreadable: never served.
     case corruptChunk(String)
     case missingChunk(String)
@@ -47,6 +49,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .invalidPart(let why): return "One or more of the specified parts could not be found or did not match: \(why)"
         case .invalidPartOrder: return "The list of parts was not in ascending order. Parts must be ordered by part number."
         case .entityTooSmall(let part): return "Your proposed upload is smaller than the minimum allowed object size (part \(part))."
+        case .invalidRequest(let why): return why
         case .corruptChunk(let d): return "stored chunk \(d) is corrupt; the object cannot be served"
         case .missingChunk(let d): return "stored chunk \(d) is missing from the index"
         case .shuttingDown: return "the server is shutting down"

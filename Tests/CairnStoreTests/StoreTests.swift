@@ -229,25 +229,86 @@ func readAll(_ store: Store, bucket: String, key: String) throws -> [UInt8]? {
         let r1 = try await t.store.putPart(uploadID: upload.id, number: 1, blob: try ingest(t.store, p1), checksums: [])
         let r2 = try await t.store.putPart(uploadID: upload.id, number: 2, blob: try ingest(t.store, p2), checksums: [])
 
-        await #expect(throws: StoreError.invalidPartOrder) {
-            _ = try await t.store.completeUpload(upload.id, parts: [(2, r2.etag), (1, r1.etag)])
+        func complete(_ parts: [(number: Int, etag: String)]) async throws -> CompletedUploadRecord {
+            try await t.store.completeUpload(upload.id, bucket: "data", key: "big", Store.Completion(parts: parts))
         }
-        await #expect(throws: StoreError.invalidPart("part 1")) {
-            _ = try await t.store.completeUpload(upload.id, parts: [(1, "0123"), (2, r2.etag)])
-        }
+        await #expect(throws: StoreError.invalidPartOrder) { _ = try await complete([(2, r2.etag), (1, r1.etag)]) }
+        await #expect(throws: StoreError.invalidPart("part 1")) { _ = try await complete([(1, "0123"), (2, r2.etag)]) }
         let r3 = try await t.store.putPart(uploadID: upload.id, number: 3, blob: try ingest(t.store, p2), checksums: [])
-        await #expect(throws: StoreError.entityTooSmall(part: 2)) {
-            _ = try await t.store.completeUpload(upload.id, parts: [(2, r2.etag), (3, r3.etag)])
+        await #expect(throws: StoreError.entityTooSmall(part: 2)) { _ = try await complete([(2, r2.etag), (3, r3.etag)]) }
+        await #expect(throws: StoreError.noSuchUpload(upload.id)) {
+            _ = try await t.store.completeUpload(upload.id, bucket: "data", key: "other", Store.Completion(parts: [(1, r1.etag), (2, r2.etag)]))
         }
-        let record = try await t.store.completeUpload(upload.id, parts: [(1, "\"\(r1.etag)\""), (2, r2.etag)])
+        let done = try await complete([(1, "\"\(r1.etag)\""), (2, r2.etag)])
         let expectedETag = Hasher.digest(.md5, r1.md5 + r2.md5).hex + "-2"
+        #expect(done.etag == expectedETag)
+        let record = try #require(try t.store.object(bucket: "data", key: "big"))
         #expect(record.etag == expectedETag)
         #expect(record.md5 == Hasher.digest(.md5, p1 + p2))
         #expect(record.blob == Hasher.digest(.sha256, p1 + p2))
+        #expect(record.partSizes == [UInt64(p1.count), UInt64(p2.count)])
         #expect(try readAll(t.store, bucket: "data", key: "big") == p1 + p2)
         #expect(try t.store.upload(upload.id) == nil)
         #expect(try t.store.statistics().parts == 0)
         await #expect(throws: StoreError.noSuchUpload(upload.id)) { try await t.store.abortUpload(upload.id) }
+
+        // A retried completion with the same parts gets the same answer; with other parts, NoSuchUpload.
+        let again = try await complete([(1, r1.etag), (2, "\"\(r2.etag.uppercased())\"")])
+        #expect(again.etag == done.etag && again.bucket == "data" && again.key == "big")
+        await #expect(throws: StoreError.noSuchUpload(upload.id)) { _ = try await complete([(1, r1.etag)]) }
+        await #expect(throws: StoreError.noSuchUpload(upload.id)) {
+            _ = try await t.store.completeUpload(upload.id, bucket: "data", key: "elsewhere", Store.Completion(parts: [(1, r1.etag), (2, r2.etag)]))
+        }
+    }
+
+    /// Uploads two parts with `algorithm` checksums to a new upload of `type`.
+    private func checksummedUpload(_ t: TemporaryStore, _ algorithm: ChecksumAlgorithm, _ type: MultipartChecksumType?,
+                                   _ parts: [[UInt8]]) async throws -> (UploadRecord, [PartRecord]) {
+        let upload = try await t.store.createUpload(bucket: "data", key: "sums", headers: [], checksumAlgorithm: algorithm, checksumType: type)
+        var records: [PartRecord] = []
+        for (i, bytes) in parts.enumerated() {
+            let sum = StoredChecksum(algorithm: algorithm, value: base64Encode(algorithm.checksum(bytes)))
+            records.append(try await t.store.putPart(uploadID: upload.id, number: i + 1, blob: try ingest(t.store, bytes), checksums: [sum]))
+        }
+        return (upload, records)
+    }
+
+    @Test(arguments: [ChecksumAlgorithm.crc32, .crc32c, .crc64nvme])
+    func fullObjectChecksumIsTheCRCOfTheWholeObject(_ algorithm: ChecksumAlgorithm) async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let p1 = pseudoRandomBytes(Int(Store.minimumPartSize) + 17, seed: 3), p2 = pseudoRandomBytes(3000, seed: 4)
+        let (upload, parts) = try await checksummedUpload(t, algorithm, .fullObject, [p1, p2])
+        #expect(upload.checksumType == .fullObject)
+        let whole = base64Encode(algorithm.checksum(p1 + p2))
+        var completion = Store.Completion(parts: parts.map { ($0.number, $0.etag) })
+        completion.checksum = StoredChecksum(algorithm: algorithm, value: base64Encode(algorithm.checksum(p2 + p1)))
+        await #expect(throws: StoreError.badDigest("The \(algorithm.rawValue) you specified did not match the calculated checksum.")) {
+            _ = try await t.store.completeUpload(upload.id, bucket: "data", key: "sums", completion)
+        }
+        completion.checksum = StoredChecksum(algorithm: algorithm, value: whole)
+        completion.checksumType = .composite
+        await #expect(throws: StoreError.self) { _ = try await t.store.completeUpload(upload.id, bucket: "data", key: "sums", completion) }
+        completion.checksumType = .fullObject
+        completion.size = UInt64(p1.count + p2.count + 1)
+        await #expect(throws: StoreError.self) { _ = try await t.store.completeUpload(upload.id, bucket: "data", key: "sums", completion) }
+        completion.size = UInt64(p1.count + p2.count)
+        let done = try await t.store.completeUpload(upload.id, bucket: "data", key: "sums", completion)
+        #expect(done.checksums == [StoredChecksum(algorithm: algorithm, value: whole)])
+        let record = try #require(try t.store.object(bucket: "data", key: "sums"))
+        #expect(record.checksums == done.checksums)
+        #expect(record.partChecksums == parts.flatMap(\.checksums))
+    }
+
+    @Test func compositeChecksumIsTheChecksumOfThePartChecksums() async throws {
+        let t = try TemporaryStore()
+        try await t.store.createBucket("data")
+        let p1 = pseudoRandomBytes(Int(Store.minimumPartSize), seed: 5), p2 = pseudoRandomBytes(10, seed: 6)
+        let (upload, parts) = try await checksummedUpload(t, .sha256, nil, [p1, p2])
+        #expect(upload.checksumType == .composite)
+        let done = try await t.store.completeUpload(upload.id, bucket: "data", key: "sums", Store.Completion(parts: parts.map { ($0.number, $0.etag) }))
+        let composite = Hasher.digest(.sha256, Hasher.digest(.sha256, p1) + Hasher.digest(.sha256, p2))
+        #expect(done.checksums == [StoredChecksum(algorithm: .sha256, value: base64Encode(composite) + "-2")])
     }
 
     @Test func corruptPackBytesAreNeverServed() async throws {

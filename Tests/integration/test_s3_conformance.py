@@ -18,8 +18,10 @@ from harness import (
     aws_chunked_unsigned_body,
     assert_client_error,
     assert_s3_error,
+    checksum_b64,
     empty_and_delete_bucket,
     http_status,
+    strip_ns,
     unique_bucket_name,
 )
 
@@ -153,6 +155,83 @@ def test_upload_part_copy_range_up_to_the_last_byte(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="target")["Body"].read() == data[1000:]
 
 
+# ---------------------------------------------------------------- listing encodings
+
+
+def _fields(body: bytes) -> dict[str, list[str]]:
+    """Every element's text by tag, namespace stripped, in document order."""
+    import xml.etree.ElementTree as ET
+
+    out: dict[str, list[str]] = {}
+    for el in ET.fromstring(body).iter():
+        out.setdefault(strip_ns(el.tag), []).append(el.text or "")
+    return out
+
+
+ODD = "d\u00efr +%&<\u0085/k\tey \u65e5"  # non-ASCII, space, plus, percent, XML specials, a C1 control, a tab
+
+
+def test_encoding_type_url_encodes_every_field_aws_encodes(raw, s3, bucket):
+    for k in (f"{ODD}/a b", f"{ODD}/c+d", "plain"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    enc = lambda text: urllib.parse.quote(text, safe="/~")
+    prefix, delim = ODD[:5], "/"
+    # ListObjects (v1): Prefix, Delimiter, Marker, NextMarker, Key and CommonPrefixes.
+    r = raw.request("GET", bucket, query={"prefix": prefix, "marker": prefix + " ", "max-keys": "1", "encoding-type": "url"})
+    f = _fields(r.body)
+    assert f["EncodingType"] == ["url"] and f["Prefix"] == [enc(prefix)] and f["Marker"] == [enc(prefix + " ")]
+    assert f["Key"] == [enc(f"{ODD}/a b")] and f["NextMarker"] == [enc(f"{ODD}/a b")]
+    r = raw.request("GET", bucket, query={"delimiter": delim, "encoding-type": "url"})
+    f = _fields(r.body)
+    assert f["Delimiter"] == [enc(delim)] and f["Prefix"][1:] == [enc(ODD.split("/")[0] + "/")]  # the CommonPrefixes entry
+    assert f["Key"] == ["plain"]
+    # ListObjectsV2: Prefix, StartAfter, Key, CommonPrefixes (the continuation token is opaque, not encoded).
+    r = raw.request("GET", bucket, query={"list-type": "2", "prefix": prefix, "start-after": prefix, "delimiter": "\t",
+                                          "encoding-type": "url"})
+    f = _fields(r.body)
+    assert f["StartAfter"] == [enc(prefix)] and f["Delimiter"] == ["%09"]
+    assert f["Prefix"] == [enc(prefix), enc(ODD.split("\t")[0] + "\t")]
+    # ListMultipartUploads: Prefix, KeyMarker, NextKeyMarker, Key.
+    up = s3.create_multipart_upload(Bucket=bucket, Key=f"{ODD}/upload")["UploadId"]
+    r = raw.request("GET", bucket, query={"uploads": "", "prefix": prefix, "key-marker": prefix, "encoding-type": "url"})
+    f = _fields(r.body)
+    assert f["EncodingType"] == ["url"] and f["Prefix"] == [enc(prefix)] and f["KeyMarker"] == [enc(prefix)]
+    assert f["Key"] == [enc(f"{ODD}/upload")] and f["NextKeyMarker"] == [enc(f"{ODD}/upload")] and f["UploadId"][-1] == up
+    # boto3 decodes what it asked to be encoded.
+    assert [u["Key"] for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]] == [f"{ODD}/upload"]
+    assert_s3_error(raw.request("GET", bucket, query={"encoding-type": "base64"}), 400, "InvalidArgument")
+
+
+def test_without_encoding_type_fields_come_back_as_stored(raw, s3, bucket):
+    s3.put_object(Bucket=bucket, Key=f"{ODD}/k", Body=b"x")
+    r = raw.request("GET", bucket, query={"list-type": "2", "delimiter": "/"})
+    f = _fields(r.body)
+    assert "EncodingType" not in f
+    assert f["Prefix"] == ["", ODD.split("/")[0] + "/"], "tab, C1 control and XML specials survive as escaped XML"
+    r = raw.request("GET", bucket, query={"prefix": ODD})
+    assert _fields(r.body)["Key"] == [f"{ODD}/k"] and _fields(r.body)["Prefix"] == [ODD]
+
+
+# ---------------------------------------------------------------- keys that could never be stored
+
+
+BAD_KEYS = ["nul\x00byte", "line\nbreak", "bell\x07", "del\x7f", "a/../b", "./a", "a//b", "/leading", "k" * 1025]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_a_key_that_could_never_be_stored_is_400_on_every_operation(raw, bucket, key):
+    path = f"/{bucket}/" + urllib.parse.quote(key, safe="/")
+    for method, query in (("GET", None), ("HEAD", None), ("DELETE", None), ("PUT", None), ("POST", {"uploads": ""}),
+                          ("GET", {"uploadId": "0" * 32}), ("PUT", {"uploadId": "0" * 32, "partNumber": "1"}),
+                          ("DELETE", {"uploadId": "0" * 32}), ("POST", {"uploadId": "0" * 32})):
+        r = raw.request(method, path=path, query=query, body=b"" if method != "PUT" else b"data")
+        assert r.status == 400, (method, query, r)
+        if method != "HEAD":
+            assert_s3_error(r, 400, "KeyTooLongError" if len(key) > 1024 else "InvalidArgument")
+    r = raw.request("PUT", bucket, "copy-target", headers={"x-amz-copy-source": path})
+    assert r.status == 400, r
+
+
 # ---------------------------------------------------------------- presigned URLs and preflight
 
 
@@ -253,6 +332,23 @@ def test_racing_conditional_writers_exactly_one_wins(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="race/k")["Body"].read() == bytes([winners[0]]) * 1000
 
 
+def test_retried_complete_multipart_upload_gets_the_same_answer(s3, bucket):
+    key = "retry/k"
+    up, parts = _multipart(s3, bucket, key, [b"a" * (5 * MiB), b"tail"])
+    first = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": parts})
+    # The client timed out and retries; the upload is gone, the answer is the same.
+    again = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": parts})
+    assert again["ETag"] == first["ETag"] and again["Key"] == key and again["Bucket"] == bucket
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"a" * (5 * MiB) + b"tail"
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": parts[:1]})
+    assert_client_error(ei, 404, "NoSuchUpload")
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key="retry/other", UploadId=up, MultipartUpload={"Parts": parts})
+    assert_client_error(ei, 404, "NoSuchUpload")
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
 # ---------------------------------------------------------------- partNumber reads
 
 
@@ -286,6 +382,123 @@ def test_part_number_reads_of_a_single_part_object(s3, bucket):
     with pytest.raises(ClientError) as ei:
         s3.get_object(Bucket=bucket, Key="pn/single", PartNumber=1, Range="bytes=0-1")
     assert_client_error(ei, 400, "InvalidRequest")
+
+
+# ---------------------------------------------------------------- multipart checksum types
+
+
+PARTS = [bytes([0x30 + i]) * (5 * MiB) + bytes(range(i + 1)) for i in range(2)] + [b"the last part"]
+
+
+def _checksummed_upload(s3, bucket, key, algorithm, parts=PARTS, **create):
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm=algorithm, **create)
+    done = []
+    for n, body in enumerate(parts, start=1):
+        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=up["UploadId"], PartNumber=n, Body=body, ChecksumAlgorithm=algorithm)
+        assert r[f"Checksum{algorithm}"] == checksum_b64(algorithm, body)
+        done.append({"PartNumber": n, "ETag": r["ETag"], f"Checksum{algorithm}": r[f"Checksum{algorithm}"]})
+    return up, done
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME"])
+def test_full_object_multipart_checksum(s3, bucket, algorithm):
+    key = f"fo/{algorithm}"
+    up, parts = _checksummed_upload(s3, bucket, key, algorithm, ChecksumType="FULL_OBJECT")
+    assert up["ChecksumAlgorithm"] == algorithm and up["ChecksumType"] == "FULL_OBJECT"
+    whole = checksum_b64(algorithm, b"".join(PARTS))
+    field = f"Checksum{algorithm}"
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"], MultipartUpload={"Parts": parts},
+                                     ChecksumType="FULL_OBJECT", **{field: checksum_b64(algorithm, b"other bytes")})
+    assert_client_error(ei, 400, "BadDigest")
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"], MultipartUpload={"Parts": parts},
+                                     ChecksumType="COMPOSITE")
+    assert_client_error(ei, 400, "InvalidRequest")
+    with pytest.raises(ClientError) as ei:
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"], MultipartUpload={"Parts": parts},
+                                     MpuObjectSize=sum(map(len, PARTS)) + 1)
+    assert_client_error(ei, 400, "InvalidRequest")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"], MultipartUpload={"Parts": parts},
+                                        ChecksumType="FULL_OBJECT", MpuObjectSize=sum(map(len, PARTS)), **{field: whole})
+    assert done[field] == whole and done["ChecksumType"] == "FULL_OBJECT"
+    head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    assert head[field] == whole and head["ChecksumType"] == "FULL_OBJECT"
+    # A full-object value has no -N: botocore checks the bytes it reads against it.
+    got = s3.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    assert got[field] == whole and got["Body"].read() == b"".join(PARTS)
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256"])
+def test_composite_multipart_checksum(s3, bucket, algorithm):
+    import base64
+
+    key = f"comp/{algorithm}"
+    up, parts = _checksummed_upload(s3, bucket, key, algorithm, ChecksumType="COMPOSITE")
+    assert up["ChecksumType"] == "COMPOSITE"
+    done = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"], MultipartUpload={"Parts": parts})
+    concatenated = b"".join(base64.b64decode(checksum_b64(algorithm, p)) for p in PARTS)
+    composite = f"{checksum_b64(algorithm, concatenated)}-{len(PARTS)}"
+    field = f"Checksum{algorithm}"
+    assert done[field] == composite and done["ChecksumType"] == "COMPOSITE"
+    head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    assert head[field] == composite and head["ChecksumType"] == "COMPOSITE"
+    # A part read with checksum mode carries that part's own checksum (and botocore verifies the bytes by it).
+    for n, body in enumerate(PARTS, start=1):
+        got = s3.get_object(Bucket=bucket, Key=key, PartNumber=n, ChecksumMode="ENABLED")
+        assert got[field] == checksum_b64(algorithm, body)
+        assert got["Body"].read() == body
+        assert s3.head_object(Bucket=bucket, Key=key, PartNumber=n, ChecksumMode="ENABLED")[field] == checksum_b64(algorithm, body)
+
+
+def test_default_checksum_types_and_unsupported_pairs(s3, bucket):
+    assert s3.create_multipart_upload(Bucket=bucket, Key="d/1", ChecksumAlgorithm="CRC64NVME")["ChecksumType"] == "FULL_OBJECT"
+    assert s3.create_multipart_upload(Bucket=bucket, Key="d/2", ChecksumAlgorithm="CRC32")["ChecksumType"] == "COMPOSITE"
+    for algorithm, type_ in (("SHA256", "FULL_OBJECT"), ("SHA1", "FULL_OBJECT"), ("CRC64NVME", "COMPOSITE")):
+        with pytest.raises(ClientError) as ei:
+            s3.create_multipart_upload(Bucket=bucket, Key="d/3", ChecksumAlgorithm=algorithm, ChecksumType=type_)
+        assert_client_error(ei, 400, "InvalidRequest")
+    with pytest.raises(ClientError) as ei:
+        s3.create_multipart_upload(Bucket=bucket, Key="d/4", ChecksumType="FULL_OBJECT")
+    assert_client_error(ei, 400, "InvalidRequest")
+    uploads = {u["Key"]: u for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]}
+    assert set(uploads) == {"d/1", "d/2"} and uploads["d/1"]["ChecksumType"] == "FULL_OBJECT"
+
+
+def test_part_checksums_follow_the_part_that_was_uploaded_last(s3_when_required, bucket):
+    s3 = s3_when_required
+    key = "fo/reupload"
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC32C", ChecksumType="FULL_OBJECT")["UploadId"]
+    first, second, tail = b"x" * (5 * MiB), b"y" * (5 * MiB), b"tail"
+    s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=1, Body=first, ChecksumAlgorithm="CRC32C")
+    # Sent again with other bytes, and this time without a checksum: the server computes it.
+    p1 = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=1, Body=second)
+    assert p1["ChecksumCRC32C"] == checksum_b64("CRC32C", second)
+    p2 = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=2, Body=tail)
+    listed = s3.list_parts(Bucket=bucket, Key=key, UploadId=up)
+    assert [p["ChecksumCRC32C"] for p in listed["Parts"]] == [checksum_b64("CRC32C", second), checksum_b64("CRC32C", tail)]
+    assert listed["ChecksumType"] == "FULL_OBJECT"
+    # A part checked with another algorithm than the upload's is refused.
+    with pytest.raises(ClientError) as ei:
+        s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=3, Body=b"z", ChecksumAlgorithm="SHA256")
+    assert_client_error(ei, 400, "InvalidRequest")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": p1["ETag"]}, {"PartNumber": 2, "ETag": p2["ETag"]}]})
+    assert done["ChecksumCRC32C"] == checksum_b64("CRC32C", second + tail)
+
+
+def test_upload_part_copy_gets_the_uploads_checksum(s3, bucket):
+    source = b"s" * (6 * MiB)
+    s3.put_object(Bucket=bucket, Key="src", Body=source)
+    key = "fo/copied"
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="CRC64NVME")["UploadId"]
+    copied = s3.upload_part_copy(Bucket=bucket, Key=key, UploadId=up, PartNumber=1, CopySource={"Bucket": bucket, "Key": "src"},
+                                 CopySourceRange=f"bytes=0-{5 * MiB - 1}")["CopyPartResult"]
+    assert copied["ChecksumCRC64NVME"] == checksum_b64("CRC64NVME", source[:5 * MiB])
+    last = s3.upload_part(Bucket=bucket, Key=key, UploadId=up, PartNumber=2, Body=b"end", ChecksumAlgorithm="CRC64NVME")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up, MultipartUpload={"Parts": [
+        {"PartNumber": 1, "ETag": copied["ETag"]}, {"PartNumber": 2, "ETag": last["ETag"]}]})
+    assert done["ChecksumCRC64NVME"] == checksum_b64("CRC64NVME", source[:5 * MiB] + b"end")
 
 
 # ---------------------------------------------------------------- headers

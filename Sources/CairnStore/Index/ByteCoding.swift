@@ -48,8 +48,13 @@ struct ByteReader {
     }
     /// Reads the leading format-version byte and checks it.
     mutating func version(_ expected: UInt8, _ record: String) throws {
+        _ = try version(in: expected...expected, record)
+    }
+    /// Reads the leading format-version byte of a record that has had several versions.
+    mutating func version(in known: ClosedRange<UInt8>, _ record: String) throws -> UInt8 {
         let v = try u8()
-        guard v == expected else { throw DecodeError(what: "\(record) version \(v), expected \(expected)") }
+        guard known.contains(v) else { throw DecodeError(what: "\(record) version \(v), expected \(known.lowerBound)...\(known.upperBound)") }
+        return v
     }
 }
 

@@ -62,12 +62,14 @@ public struct StoredChecksum: Sendable, Equatable {
 
     static func decode(_ r: inout ByteReader) throws -> [StoredChecksum] {
         var list: [StoredChecksum] = []
-        for _ in 0..<(try r.u8()) {
-            let name = try r.string(), value = try r.string()
-            guard let algorithm = ChecksumAlgorithm(name: name) else { throw DecodeError(what: "checksum algorithm \(name)") }
-            list.append(StoredChecksum(algorithm: algorithm, value: value))
-        }
+        for _ in 0..<(try r.u8()) { list.append(try decodeOne(&r)) }
         return list
+    }
+
+    static func decodeOne(_ r: inout ByteReader) throws -> StoredChecksum {
+        let name = try r.string(), value = try r.string()
+        guard let algorithm = ChecksumAlgorithm(name: name) else { throw DecodeError(what: "checksum algorithm \(name)") }
+        return StoredChecksum(algorithm: algorithm, value: value)
     }
 }
 
@@ -160,19 +162,29 @@ public struct ObjectRecord: Sendable {
     public var checksums: [StoredChecksum]
     /// Part sizes for an object made by multipart upload (empty otherwise).
     public var partSizes: [UInt64]
+    /// Each part's own checksum, in part order, when the object's checksum was made from them (else empty).
+    public var partChecksums: [StoredChecksum]
 
-    static let version: UInt8 = 1
+    public init(key: String, blob: [UInt8], size: UInt64, md5: [UInt8], etag: String, modified: Date, headers: StoredHeaders,
+                checksums: [StoredChecksum], partSizes: [UInt64] = [], partChecksums: [StoredChecksum] = []) {
+        self.key = key; self.blob = blob; self.size = size; self.md5 = md5; self.etag = etag; self.modified = modified
+        self.headers = headers; self.checksums = checksums; self.partSizes = partSizes; self.partChecksums = partChecksums
+    }
+
+    /// Version 2 added the part checksums.
+    static let version: UInt8 = 2
     func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 128)
         w.u8(Self.version); w.string(key); w.raw(blob); w.u64(size); w.raw(md5); w.string(etag); w.u64(modified.milliseconds)
         encodeHeaders(headers, into: &w)
         StoredChecksum.encode(checksums, into: &w)
         w.u32(UInt32(partSizes.count)); for p in partSizes { w.u64(p) }
+        w.u32(UInt32(partChecksums.count)); for c in partChecksums { w.string(c.algorithm.rawValue); w.string(c.value) }
         return w.bytes
     }
     static func decode(_ bytes: [UInt8]) throws -> ObjectRecord {
         try bytes.decode { r in
-            try r.version(version, "object")
+            let v = try r.version(in: 1...version, "object")
             let key = try r.string()
             let blob = try r.raw(32), size = try r.u64(), md5 = try r.raw(16), etag = try r.string()
             let modified = Date(milliseconds: try r.u64())
@@ -180,7 +192,12 @@ public struct ObjectRecord: Sendable {
             let checksums = try StoredChecksum.decode(&r)
             var parts: [UInt64] = []
             for _ in 0..<(try r.u32()) { parts.append(try r.u64()) }
-            return ObjectRecord(key: key, blob: blob, size: size, md5: md5, etag: etag, modified: modified, headers: headers, checksums: checksums, partSizes: parts)
+            var partChecksums: [StoredChecksum] = []
+            if v >= 2 {
+                for _ in 0..<(try r.u32()) { partChecksums.append(try StoredChecksum.decodeOne(&r)) }
+            }
+            return ObjectRecord(key: key, blob: blob, size: size, md5: md5, etag: etag, modified: modified, headers: headers,
+                                checksums: checksums, partSizes: parts, partChecksums: partChecksums)
         }
     }
 }
@@ -194,22 +211,59 @@ public struct UploadRecord: Sendable {
     public var headers: StoredHeaders
     /// The algorithm named by CreateMultipartUpload, if any.
     public var checksumAlgorithm: ChecksumAlgorithm?
+    /// How the object's checksum is made from the parts' (set whenever `checksumAlgorithm` is).
+    public var checksumType: MultipartChecksumType?
 
-    static let version: UInt8 = 1
+    /// Version 2 added the checksum type.
+    static let version: UInt8 = 2
     func encode() -> [UInt8] {
         var w = ByteWriter(capacity: 128)
         w.u8(Self.version); w.string(bucket); w.string(key); w.u64(created.milliseconds)
         encodeHeaders(headers, into: &w)
         w.string(checksumAlgorithm?.rawValue ?? "")
+        w.string(checksumType?.rawValue ?? "")
         return w.bytes
     }
     static func decode(id: String, _ bytes: [UInt8]) throws -> UploadRecord {
         try bytes.decode { r in
-            try r.version(version, "upload")
+            let v = try r.version(in: 1...version, "upload")
             let bucket = try r.string(), key = try r.string(), created = Date(milliseconds: try r.u64())
             let headers = try decodeHeaders(&r)
-            let alg = try r.string()
-            return UploadRecord(id: id, bucket: bucket, key: key, created: created, headers: headers, checksumAlgorithm: ChecksumAlgorithm(name: alg))
+            let algorithm = ChecksumAlgorithm(name: try r.string())
+            let type = v >= 2 ? MultipartChecksumType(name: try r.string()) : algorithm.map(MultipartChecksumType.standard(for:))
+            return UploadRecord(id: id, bucket: bucket, key: key, created: created, headers: headers, checksumAlgorithm: algorithm, checksumType: type)
+        }
+    }
+}
+
+/// A multipart upload that completed: what a retried CompleteMultipartUpload with the same parts answers.
+public struct CompletedUploadRecord: Sendable {
+    public var id: String
+    public var bucket: String
+    public var key: String
+    public var completed: Date
+    /// The parts named by the completion, in order, with their ETags (lowercase hex, no quotes).
+    public var parts: [(number: Int, etag: String)]
+    public var etag: String
+    public var checksums: [StoredChecksum]
+
+    static let version: UInt8 = 1
+    func encode() -> [UInt8] {
+        var w = ByteWriter(capacity: 128 + parts.count * 40)
+        w.u8(Self.version); w.string(bucket); w.string(key); w.u64(completed.milliseconds)
+        w.u32(UInt32(parts.count)); for p in parts { w.u32(UInt32(p.number)); w.string(p.etag) }
+        w.string(etag)
+        StoredChecksum.encode(checksums, into: &w)
+        return w.bytes
+    }
+    static func decode(id: String, _ bytes: [UInt8]) throws -> CompletedUploadRecord {
+        try bytes.decode { r in
+            try r.version(version, "completed upload")
+            let bucket = try r.string(), key = try r.string(), completed = Date(milliseconds: try r.u64())
+            var parts: [(number: Int, etag: String)] = []
+            for _ in 0..<(try r.u32()) { parts.append((Int(try r.u32()), try r.string())) }
+            return CompletedUploadRecord(id: id, bucket: bucket, key: key, completed: completed, parts: parts,
+                                         etag: try r.string(), checksums: try StoredChecksum.decode(&r))
         }
     }
 }

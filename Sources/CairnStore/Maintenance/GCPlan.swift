@@ -200,10 +200,17 @@ extension Store {
         }
     }
 
-    /// Deletes sessions past their TTL (with their pins) and aborts multipart uploads past `uploadMaxAge`.
+    /// Deletes sessions past their TTL (with their pins), aborts multipart uploads past `uploadMaxAge`, and
+    /// forgets completions older than that (a retried completion of them gets NoSuchUpload).
     func expireSessionsAndUploads(_ txn: Transaction, ttl: TimeInterval, uploadMaxAge: TimeInterval) throws -> (Int, Int) {
         let now = Date()
-        var sessions: [[UInt8]] = [], uploads: [String] = []
+        var sessions: [[UInt8]] = [], uploads: [String] = [], completions: [[UInt8]] = []
+        try txn.scan(db.completedUploads, from: []) { key, value in
+            let id = String(decoding: key, as: UTF8.self)
+            if now.timeIntervalSince(try CompletedUploadRecord.decode(id: id, Array(value)).completed) > uploadMaxAge { completions.append(Array(key)) }
+            return true
+        }
+        for key in completions { try txn.delete(db.completedUploads, key) }
         try txn.scan(db.sessions, from: []) { key, value in
             if now.timeIntervalSince(try SessionRecord.decode(id: Array(key), Array(value)).lastUsed) >= ttl { sessions.append(Array(key)) }
             return true

@@ -113,6 +113,7 @@ extension Store {
         copy.headers = headers
         copy.etag = source.md5.hex
         copy.partSizes = []
+        copy.partChecksums = []
         copy.checksums = source.checksums.filter { !$0.isComposite }
         let record = copy
         let db = self.db
