@@ -44,7 +44,7 @@ public struct ServerConfiguration: Sendable {
 /// Serves `apis` (see `Responder`) until SIGTERM or SIGINT, then closes the store (pending commits are drained first).
 public func runServer(store: Store, apis: [any HTTPAPI], configuration: ServerConfiguration, logger: Logger) async throws {
     let http1 = HTTP1Channel.Configuration(
-        additionalChannelHandlers: [ContinueHandler()],
+        additionalChannelHandlers: [RawHeaderBytesInstaller(), ContinueHandler()],
         idleTimeout: .seconds(300),
         // Generous parser limits so that an oversized header section gets a proper S3 error from the
         // handler (RequestHeaderSectionTooLarge) instead of a bare 400; beyond these the parser answers 400.

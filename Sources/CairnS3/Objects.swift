@@ -31,7 +31,7 @@ extension S3Service {
                 }
                 headers.append((name, value))
             } else if name.hasPrefix("x-amz-meta-") {
-                metaBytes += name.utf8.count - 11 + field.value.utf8.count
+                metaBytes += name.utf8.count - 11 + HeaderBytes.unescape(field.value).count  // the bytes sent
                 headers.append((name, field.value))
             }
         }

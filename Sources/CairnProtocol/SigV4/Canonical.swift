@@ -27,9 +27,10 @@ public enum SigV4 {
         return hmacSHA256(key: kService, Array("aws4_request".utf8))
     }
 
-    /// "AWS4-HMAC-SHA256\n" + timestamp + "\n" + scope + "\n" + hex(sha256(canonicalRequest)).
+    /// "AWS4-HMAC-SHA256\n" + timestamp + "\n" + scope + "\n" + hex(sha256(canonicalRequest)), hashing the
+    /// bytes the client sent (header escapes undone, see `HeaderBytes`).
     public static func stringToSign(timestamp: String, scope: String, canonicalRequest: String) -> String {
-        "AWS4-HMAC-SHA256\n\(timestamp)\n\(scope)\n" + Hasher.digest(.sha256, Array(canonicalRequest.utf8)).hex
+        "AWS4-HMAC-SHA256\n\(timestamp)\n\(scope)\n" + Hasher.digest(.sha256, HeaderBytes.unescape(canonicalRequest)).hex
     }
 
     /// hex(HMAC-SHA256(signingKey, stringToSign)).
