@@ -141,7 +141,7 @@ import Testing
         let (unknown, answer) = try await fixture.send(.get, "/api/v1/models/absent/versions/1/nonsense")
         #expect(unknown == .notFound)
         #expect(try WireJSON.decode(ErrorBody.self, from: Data(answer)).error.code == "NoSuchModel")
-        let (invalid, bad) = try await fixture.send(.get, "/api/v1/models/Bad_Name")
+        let (invalid, bad) = try await fixture.send(.get, "/api/v1/models/bad@name")
         #expect(invalid == .badRequest)
         #expect(try WireJSON.decode(ErrorBody.self, from: Data(bad)).error.code == "InvalidModelName")
     }

@@ -14,13 +14,18 @@ func storedFile(_ store: Store, _ path: String, _ bytes: [UInt8]) async throws -
 
 @Suite struct RegistryTests {
     @Test func namesAreValidated() {
-        for good in ["flag-combo", "team/vision/resnet_50", "a.b", "m1"] { #expect(RegistryNames.isValidModel(good), "\(good)") }
-        for bad in ["", "Upper", "a//b", "/a", "a/", "../x", "a/../b", ".hidden", "sp ace", String(repeating: "a", count: 201)] {
+        for good in ["flag-combo", "team/vision/resnet_50", "a.b", "m1", "Fraud Detector", "Team/Vision.v2", "détecteur de fraude",
+                     "モデル", String(repeating: "a", count: 200)] {
+            #expect(RegistryNames.isValidModel(good), "\(good)")
+        }
+        for bad in ["", "a//b", "/a", "a/", "../x", "a/../b", ".hidden", " lead", "trail ", "a@b", "tab\there", "nul\u{0}",
+                    "bidi\u{202E}", "x/versions", String(repeating: "a", count: 201)] {
             #expect(!RegistryNames.isValidModel(bad), "\(bad)")
         }
-        #expect(RegistryNames.isValidAlias("production"))
-        #expect(!RegistryNames.isValidAlias("42"))
-        #expect(!RegistryNames.isValidAlias("a/b"))
+        for good in ["production", "Champion", "v2-canary", "chámpion", "a_b.c"] { #expect(RegistryNames.isValidAlias(good), "\(good)") }
+        for bad in ["42", "a/b", "two words", "", ".x", "a@b", String(repeating: "a", count: 256)] {
+            #expect(!RegistryNames.isValidAlias(bad), "\(bad)")
+        }
     }
 
     @Test func versionsAreNumberedImmutableAndResolveTheirBlobs() async throws {
@@ -32,7 +37,7 @@ func storedFile(_ store: Store, _ path: String, _ bytes: [UInt8]) async throws -
         await #expect(throws: StoreError.registryConflict("model team/flag-combo exists")) {
             try await store.createModel(ModelRecord(name: "team/flag-combo", createdBy: "bob"))
         }
-        await #expect(throws: StoreError.self) { try await store.createModel(ModelRecord(name: "Bad Name", createdBy: "bob")) }
+        await #expect(throws: StoreError.self) { try await store.createModel(ModelRecord(name: "bad@name", createdBy: "bob")) }
 
         let v1 = try await store.createVersion(model: "team/flag-combo", VersionDraft(files: [file], metrics: ["auc": 0.91]), by: "alice")
         let v2 = try await store.createVersion(model: "team/flag-combo", VersionDraft(files: [file]), by: "alice", number: 2)

@@ -787,8 +787,8 @@ def test_bad_input_changes_nothing(env, raw, tmp_path):
     cairn_fails(env, "model", "show", missing, code="NoSuchModel")
     cairn_fails(env, "model", "versions", missing, code="NoSuchModel")
     cairn_fails(env, "model", "show", f"{name}@7", code="NoSuchVersion")
-    cairn_fails(env, "model", "create", "Bad Name", code="InvalidModelName")
-    cairn_fails(env, "model", "register", "Bad Name", src, code="InvalidModelName")
+    cairn_fails(env, "model", "create", "bad@name", code="InvalidModelName")
+    cairn_fails(env, "model", "register", "bad@name", src, code="InvalidModelName")
     cairn_fails(env, "model", "create", name, code="Conflict")
 
     # Unknown alias / version: nothing written at the destination.
@@ -944,3 +944,30 @@ def test_concurrent_pulls_while_alias_moves(env, raw, tmp_path):
         versions.append(version)
     print(f"{len(flips)} alias moves during the pulls; versions pulled: {sorted(versions)}")
     assert seen == {1, 2}, f"every pull got version {seen}: the alias flips did not interleave"
+
+
+def test_names_as_people_and_mlflow_write_them(env, raw, tmp_path):
+    """Upper case, spaces and dots in model names and aliases, shown as given by the CLI and the API."""
+    import urllib.parse
+
+    name = f"Team {uuid.uuid4().hex[:8]}/Fraud Detector.v2"
+    src = tmp_path / "model"
+    write_bytes(src / "MLmodel", b"flavors: {}\n")
+    write_bytes(src / "weights.bin", os.urandom(300 * KiB))
+    v1 = cairn_json(env, "model", "register", name, src)
+    assert (v1["model"], v1["version"]) == (name, 1)
+    cairn(env, "model", "alias", "set", name, "Champion", 1)
+    shown = cairn_json(env, "model", "show", f"{name}@Champion")
+    assert (shown["model"], shown["version"]) == (name, 1)
+    out = tmp_path / "pulled"
+    cairn(env, "model", "pull", f"{name}@Champion", out)
+    assert tree_hashes(out) == tree_hashes(src)
+    # The API names it percent-encoded in the path, and lists it as given.
+    path = urllib.parse.quote(name, safe="/")
+    assert native_json(native(raw, "GET", f"/models/{path}/aliases/Champion"))["version"] == 1
+    listed = native_json(native(raw, "GET", "/models", query={"prefix": name.split("/")[0]}))["models"]
+    assert [m["name"] for m in listed] == [name]
+    # Names that could not be told apart from a reference, or that hide characters, are refused.
+    for bad in (name + "@x", " " + name, name + "\u202e"):
+        cairn_fails(env, "model", "register", bad, src, code="InvalidModelName")
+    cairn_fails(env, "model", "alias", "set", name, "two words", 1, code="InvalidAliasName")

@@ -636,11 +636,11 @@ def test_known_bad_requests_give_documented_errors(raw, spec, world):
     other = Manifest.of(os.urandom(5_000))[0]  # chunks never uploaded
     cases = [
         ("POST", "/api/v1/models", {}, None, json_body({"name": world.model}), 409, "Conflict"),
-        ("POST", "/api/v1/models", {}, None, json_body({"name": "Bad Name"}), 400, "InvalidModelName"),
+        ("POST", "/api/v1/models", {}, None, json_body({"name": "bad@name"}), 400, "InvalidModelName"),
         ("POST", "/api/v1/models", {}, None, (b"{not json", {}), 400, "InvalidRequest"),
         ("GET", "/api/v1/models", {}, {"limit": "0"}, None, 400, "InvalidArgument"),
         ("GET", "/api/v1/models", {}, {"tag": "no-colon"}, None, 400, "InvalidArgument"),
-        ("GET", "/api/v1/models/{model}", {"model": "Bad/Name"}, None, None, 400, "InvalidModelName"),
+        ("GET", "/api/v1/models/{model}", {"model": "bad/.hidden"}, None, None, 400, "InvalidModelName"),
         ("POST", V, {}, None, json_body({"files": one_file, "version": 1}), 409, "Conflict"),
         ("POST", V, {}, None, json_body({"files": one_file, "version": 7}), 400, "InvalidRequest"),
         ("POST", V, {}, None, json_body({"files": []}), 400, "InvalidArgument"),

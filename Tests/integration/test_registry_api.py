@@ -99,7 +99,7 @@ def test_files_download_by_alias_with_range(raw, model, server):
 
 def test_bad_input_gets_json_errors_and_changes_nothing(raw, model):
     name = model["name"]
-    assert_native_error(post_json(raw, "/models", {"name": "Bad Name"}), 400, "InvalidModelName")
+    assert_native_error(post_json(raw, "/models", {"name": "bad@name"}), 400, "InvalidModelName")
     assert_native_error(post_json(raw, "/models", {"name": "a/versions/b"}), 400, "InvalidModelName")
     assert_native_error(post_json(raw, "/models", {"name": name}), 409, "Conflict")
     assert_native_error(native(raw, "POST", "/models", b"{not json"), 400, "InvalidRequest")

@@ -159,12 +159,13 @@ public struct AliasMove: Codable, Sendable, Equatable {
     public var reason: String?
 }
 
-/// Names: lowercase letters, digits, `-`, `_`, `.`, and `/` between namespace segments; 1–200 bytes; no
-/// segment may be one of `reservedSegments`.
+/// Model names are what people call their models, MLflow's included ("Fraud Detector", "team/Vision.v2"):
+/// segments separated by `/`, 1–200 bytes in all. A segment is any text without control characters, `/`
+/// or `@` (which separates a name from its alias or version), not starting with `.` or white space, not
+/// ending with white space, and not one of `reservedSegments`.
 public enum RegistryNames {
     public static func isValidModel(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...200).contains(bytes.count) else { return false }
+        guard (1...200).contains(name.utf8.count) else { return false }
         let segments = name.split(separator: "/", omittingEmptySubsequences: false)
         return segments.allSatisfy { isValidSegment($0) && !reservedSegments.contains(String($0)) }
     }
@@ -172,16 +173,19 @@ public enum RegistryNames {
     /// Words that end a model name in API paths (`/models/<name>/versions/…`), so no name segment may be one.
     public static let reservedSegments: Set<String> = ["versions", "aliases", "files", "lineage"]
 
-    /// Alias names: one segment, and not all digits (so `name@3` is always a version number).
+    /// Alias names: letters (any case or script), digits, `-`, `_`, `.`, at most 255 bytes, not starting
+    /// with `.`, and not all digits (so `name@3` is always a version number). MLflow's `^[\w\-]*$` fits.
     public static func isValidAlias(_ name: String) -> Bool {
-        name.utf8.count <= 100 && isValidSegment(name[...]) && !name.allSatisfy(\.isNumber)
+        guard name.utf8.count <= 255, isValidSegment(name[...]), !name.allSatisfy(\.isNumber) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0) }
     }
 
     static func isValidSegment(_ s: Substring) -> Bool {
-        guard let first = s.utf8.first, first != UInt8(ascii: "."), s != ".." else { return false }
-        return s.utf8.allSatisfy { c in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
-                || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")
+        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last, first != ".",
+              !first.properties.isWhitespace, !last.properties.isWhitespace else { return false }
+        return s.unicodeScalars.allSatisfy { c in
+            c != "/" && c != "@" && c.properties.generalCategory != .control && c.properties.generalCategory != .format
+                && c.properties.generalCategory != .unassigned && c.properties.generalCategory != .surrogate
         }
     }
 }
