@@ -30,10 +30,7 @@ extension S3Service {
             guard let a = ChecksumAlgorithm(name: name) else { throw ServiceError.invalidRequest("Checksum algorithm \(name) is not supported.") }
             return a
         }
-        guard let name = c.header("x-amz-checksum-type") else { return (algorithm, nil) }
-        guard let type = MultipartChecksumType(name: name) else {
-            throw ServiceError.invalidRequest("Value for x-amz-checksum-type header is invalid.")
-        }
+        guard let type = try checksumTypeHeader(c) else { return (algorithm, nil) }
         guard let algorithm else {
             throw ServiceError.invalidRequest("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
         }
@@ -41,6 +38,14 @@ extension S3Service {
             throw ServiceError.invalidRequest("The \(type.rawValue) checksum type cannot be used with the \(algorithm.rawValue.lowercased()) checksum algorithm.")
         }
         return (algorithm, type)
+    }
+
+    /// `x-amz-checksum-type`, if sent.
+    static func checksumTypeHeader(_ c: ServiceRequest) throws -> MultipartChecksumType? {
+        try c.header("x-amz-checksum-type").map { name in
+            guard let type = MultipartChecksumType(name: name) else { throw ServiceError.invalidRequest("Value for x-amz-checksum-type header is invalid.") }
+            return type
+        }
     }
 
     /// An upload ID is only valid on the bucket and key it was created for.
@@ -115,10 +120,7 @@ extension S3Service {
         }
         guard !completion.parts.isEmpty else { throw S3Error.malformedXML }
         completion.checksum = try objectChecksumHeader(c)
-        if let name = c.header("x-amz-checksum-type") {
-            guard let type = MultipartChecksumType(name: name) else { throw ServiceError.invalidRequest("Value for x-amz-checksum-type header is invalid.") }
-            completion.checksumType = type
-        }
+        completion.checksumType = try Self.checksumTypeHeader(c)
         if let text = c.header("x-amz-mp-object-size") {
             guard let size = UInt64(text) else { throw ServiceError.invalidArgument("The x-amz-mp-object-size header must be a number.", name: "x-amz-mp-object-size", value: text) }
             completion.size = size
@@ -132,7 +134,7 @@ extension S3Service {
         w.element("ETag", "\"\(done.etag)\"")
         for sum in done.checksums {
             w.element(sum.algorithm.xmlElementName, sum.value)
-            w.element("ChecksumType", sum.isComposite ? MultipartChecksumType.composite.rawValue : MultipartChecksumType.fullObject.rawValue)
+            w.element("ChecksumType", sum.type.rawValue)
         }
         w.close("CompleteMultipartUploadResult")
         return xmlResponse(w.string)

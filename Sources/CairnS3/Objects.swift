@@ -149,7 +149,8 @@ extension S3Service {
             } else if status == .ok || part != nil {
                 sums = record.checksums  // part 1 of a single-part object is the whole
             }
-            let type = record.checksums.first?.isComposite == true ? MultipartChecksumType.composite : .fullObject
+            // A part's checksum is reported with the type of the object's, which it was made into.
+            let type = record.checksums.first?.type ?? .fullObject
             for sum in sums {
                 headers[HTTPField.Name(sum.algorithm.headerName)!] = sum.value
                 headers[HTTPField.Name("x-amz-checksum-type")!] = type.rawValue

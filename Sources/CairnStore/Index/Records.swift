@@ -54,6 +54,8 @@ public struct StoredChecksum: Sendable, Equatable {
     public var value: String
     public init(algorithm: ChecksumAlgorithm, value: String) { self.algorithm = algorithm; self.value = value }
     public var isComposite: Bool { value.contains("-") }
+    /// How the value was formed: COMPOSITE (`-N`) or FULL_OBJECT (a checksum of all the bytes).
+    public var type: MultipartChecksumType { isComposite ? .composite : .fullObject }
 
     static func encode(_ list: [StoredChecksum], into w: inout ByteWriter) {
         w.u8(UInt8(list.count))
