@@ -24,15 +24,10 @@ public struct PayloadChecks {
             guard let bytes = base64Decode(md5.trimmingCharacters(in: .whitespaces)), bytes.count == 16 else { throw ServiceError.invalidDigest() }
             contentMD5 = bytes
         }
-        var named: [(ChecksumAlgorithm, String)] = []
-        for alg in ChecksumAlgorithm.allCases where checksumHeaders {
-            if let v = c.header(alg.headerName) { named.append((alg, v)) }
-        }
-        guard named.count <= 1 else { throw ServiceError.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") }
-        if let (alg, value) = named.first {
+        if checksumHeaders, let (alg, value) = try Self.checksumHeader(c) {
             // A value that is not even base64 of the algorithm's length cannot match the body: BadDigest, as for
             // any other value that does not match.
-            guard let bytes = base64Decode(value.trimmingCharacters(in: .whitespaces)), bytes.count == alg.digestLength else {
+            guard let bytes = base64Decode(value), bytes.count == alg.digestLength else {
                 throw ServiceError.badDigest("The \(alg.rawValue) you specified did not match the calculated checksum.")
             }
             algorithm = alg
@@ -58,6 +53,13 @@ public struct PayloadChecks {
             }
             algorithm = required
         }
+    }
+
+    /// The one `x-amz-checksum-*` header of a request, if any, its value trimmed; more than one is 400.
+    public static func checksumHeader(_ c: ServiceRequest) throws -> (ChecksumAlgorithm, String)? {
+        let named = ChecksumAlgorithm.allCases.compactMap { alg in c.header(alg.headerName).map { (alg, $0.trimmingCharacters(in: .whitespaces)) } }
+        guard named.count <= 1 else { throw ServiceError.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") }
+        return named.first
     }
 
     public var algorithms: Set<ChecksumAlgorithm> { algorithm.map { [$0] } ?? [] }

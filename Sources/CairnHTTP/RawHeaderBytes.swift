@@ -1,4 +1,5 @@
 import CairnProtocol
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
@@ -119,7 +120,7 @@ final class RawHeaderBytesHandler: ChannelDuplexHandler, RemovableChannelHandler
             start = end + 2
             guard let colon = line.firstIndex(of: 0x3A) else { continue }
             let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingWhitespace
+            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: Self.optionalWhitespace)
             switch name {
             case "transfer-encoding": return .unknown
             case "content-length":
@@ -131,6 +132,9 @@ final class RawHeaderBytesHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         return .length(length ?? 0)
     }
+
+    /// RFC 9110's OWS around a field value: space and tab only.
+    private static let optionalWhitespace = CharacterSet(charactersIn: " \t")
 
     /// The length of the head through its blank line, if `buffer` holds all of it.
     static func headEnd(_ buffer: ByteBuffer, from: Int) -> Int? {
@@ -178,13 +182,5 @@ final class RawHeaderBytesInstaller: ChannelInboundHandler, RemovableChannelHand
         } catch {
             context.fireErrorCaught(error)
         }
-    }
-}
-
-private extension String {
-    var trimmingWhitespace: String {
-        let utf8 = Array(self.utf8)
-        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }), let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        return String(decoding: utf8[first...last], as: UTF8.self)
     }
 }

@@ -143,9 +143,7 @@ extension S3Service {
     /// The one `x-amz-checksum-*` header a CompleteMultipartUpload may carry: the object's checksum
     /// (a COMPOSITE value may keep its `-N`).
     private func objectChecksumHeader(_ c: ServiceRequest) throws -> StoredChecksum? {
-        let sent = ChecksumAlgorithm.allCases.compactMap { alg in c.header(alg.headerName).map { (alg, $0.trimmingCharacters(in: .whitespaces)) } }
-        guard sent.count <= 1 else { throw ServiceError.invalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") }
-        guard let (algorithm, value) = sent.first else { return nil }
+        guard let (algorithm, value) = try PayloadChecks.checksumHeader(c) else { return nil }
         let digest = value.split(separator: "-", maxSplits: 1).first.map(String.init) ?? ""
         guard let bytes = base64Decode(digest), bytes.count == algorithm.digestLength else {
             throw ServiceError.badDigest("The \(algorithm.rawValue) you specified did not match the calculated checksum.")
